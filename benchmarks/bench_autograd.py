@@ -9,24 +9,12 @@ PyTorch, and the per-operation overhead of a tiny op (forward + backward).
 """
 
 import argparse
-import os
-import time
 
 import numpy as np
+from common import best_time, import_torch
 
 import nnscratch as ns
 import nnscratch.functional as F
-
-
-def best_time(step, steps, repeats):
-    step()  # warm up
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        best = min(best, (time.perf_counter() - start) / steps)
-    return best
 
 
 def make_data(batch=100, seed=0):
@@ -90,12 +78,9 @@ def main():
     ours_first = nnscratch_step(*data)()
     t_ours = best_time(nnscratch_step(*data), args.steps, args.repeats)
     print(f"nnscratch  784-100-10 step (batch 100): {t_ours * 1e6:8.1f} us   loss at start {ours_first.item():.5f}")
-    try:
-        import torch
-    except ImportError:
-        print("PyTorch is not installed: no ratio (pip install torch==2.13.0)")
+    torch = import_torch()
+    if torch is None:
         return
-    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     theirs_first = torch_step(*data)()
     t_torch = best_time(torch_step(*data), args.steps, args.repeats)
     print(f"PyTorch    784-100-10 step (batch 100): {t_torch * 1e6:8.1f} us   loss at start {theirs_first.item():.5f}")

@@ -13,7 +13,8 @@ function once, handing it dL/d(output) and receiving dL/d(input) for each input:
     dL/dx = sum over the uses of x of  (dL/dy) * (dy/dx)
 
 Gradients arriving at a tensor from several uses are added up (``b = a + a`` gives 2). An input
-that was broadcast in the forward pass gets its gradient summed back to its own shape. Leaves
+that was broadcast in the forward pass gets its gradient summed back to its own shape, and an
+input that was promoted to a wider dtype gets it in its own dtype. Leaves
 that require a gradient receive it in ``.grad``; intermediate gradients are dropped unless
 ``retain_grad()`` asked to keep them. The graph is freed afterwards unless ``retain_graph=True``.
 
@@ -95,9 +96,14 @@ class Function:
     gradient). ``self.inputs`` are the input Tensors, ``self.output()`` is the output Tensor and
     ``self.needs_input_grad`` says which inputs want a gradient. Values saved in ``forward`` are
     plain attributes; they are released with the graph after backward.
+
+    A function whose backward computes on saved arrays rather than with tensor operations sets
+    ``once_differentiable = True``: its gradient is right, but cannot be differentiated again,
+    so ``create_graph=True`` through it is refused instead of silently giving wrong values.
     """
 
     __slots__ = ("inputs", "output", "needs_input_grad", "__dict__")
+    once_differentiable = False
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -384,6 +390,9 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
             gy = pending.pop(fn, None)
             if gy is None:  # no gradient flowed into this function's output
                 continue
+            if create_graph and fn.once_differentiable:
+                raise RuntimeError(f"{fn!r} has no second derivative in nnscratch: create_graph=True "
+                                   "cannot differentiate through it")
             if wanted is not None or fn.output().retains_grad:
                 deliver(fn.output(), gy)
             gxs = fn.backward(gy)
@@ -394,6 +403,8 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
                     continue
                 if gx.data.shape != x.data.shape:  # x was broadcast in the forward pass
                     gx = gx.sum_to(x.data.shape)
+                if gx.data.dtype != x.data.dtype:  # x was promoted (float32 + float64 -> float64)
+                    gx = gx.astype(x.data.dtype)
                 creator = x.creator
                 if creator is None:
                     deliver(x, gx)

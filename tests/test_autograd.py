@@ -239,3 +239,13 @@ def test_outputs_needed_by_backward_survive_when_only_the_graph_holds_them():
     ((x * 2).exp().sigmoid() * 3).sum().backward()   # exp and sigmoid use their outputs
     s = 1 / (1 + np.exp(-np.exp(2 * x.data)))
     np.testing.assert_allclose(x.grad.data, 3 * s * (1 - s) * np.exp(2 * x.data) * 2)
+
+
+def test_promoted_input_gets_its_gradient_in_its_own_dtype():
+    a = ns.tensor([1.0, 2.0], requires_grad=True)                 # float32
+    b = ns.tensor([3.0, 4.0], requires_grad=True, dtype=np.float64)
+    y = a * b
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_array_equal(a.grad.data, [3.0, 4.0])

@@ -1,17 +1,17 @@
-"""Differentiable operations and the functional API (``import nnscratch.functional as F``).
+"""The core differentiable operations: arithmetic, elementwise math, reductions, shapes, indexing.
 
 Each operation is a small ``Function``: ``forward`` computes on arrays, ``backward`` turns
 dL/d(output) into dL/d(input) with the derivative written next to it. The public functions
-below (``add``, ``matmul``, ``relu``, ``softmax`` ...) wrap them, and the end of this module
-attaches them to ``Tensor`` as operators and methods (``a + b``, ``x.sum()``, ``x.relu()``).
+(``add``, ``matmul``, ``sum`` ...) wrap them; ``nnscratch.functional`` attaches them to
+``Tensor`` as operators and methods (``a + b``, ``x.sum()``).
 """
 
 import builtins
 
 import numpy as np
 
-from . import backend
-from .tensor import Function, ShapeError, Tensor
+from .. import backend
+from ..tensor import Function, ShapeError, Tensor
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -113,7 +113,7 @@ class Neg(Function):
 
 
 class PowScalar(Function):
-    """y = a ** c for a number c;  dy/da = c * a ** (c - 1)."""
+    """y = a ** c for a number c;  dy/da = c * a ** (c - 1) (0 for c = 0, even at a = 0)."""
 
     def forward(self, a, exponent):
         self.exponent = exponent
@@ -122,19 +122,29 @@ class PowScalar(Function):
     def backward(self, gy):
         (a,) = self.inputs
         c = self.exponent
+        if c == 0:
+            return gy * 0.0
         return gy * c if c == 1 else gy * c * a ** (c - 1)
 
 
 class Pow(Function):
-    """y = a ** b;  dy/da = b * a ** (b - 1), dy/db = y * log(a)."""
+    """y = a ** b;  dy/da = b * a ** (b - 1), dy/db = y * log(a).
+
+    As in PyTorch, dy/da is 0 where b = 0, and dy/db is 0 where a = 0 and b >= 0 (the limit of
+    y log a), instead of the 0 * inf = nan the formulas would give there."""
 
     def forward(self, a, b):
         return a ** b
 
     def backward(self, gy):
         a, b = self.inputs
-        ga = gy * b * a ** (b - 1) if self.needs_input_grad[0] else None
-        gb = gy * self.output() * log(a) if self.needs_input_grad[1] else None
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = where(b.data == 0, 0.0, gy * b * a ** (b - 1))
+        if self.needs_input_grad[1]:
+            zero_base = a.data == 0
+            safe_a = where(zero_base, 1.0, a)  # log(1) = 0 there: no -inf to mask afterwards
+            gb = where(zero_base & (b.data >= 0), 0.0, gy * self.output() * log(safe_a))
         return ga, gb
 
 
@@ -187,8 +197,8 @@ def neg(a):
 
 def pow(a, b):
     """a ** b; a number exponent uses the cheaper rule c * a ** (c - 1)."""
-    if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
-        return PowScalar.apply(a, exponent=b)
+    if isinstance(a, Tensor) and isinstance(b, (int, float, np.integer, np.floating)) and not isinstance(b, bool):
+        return PowScalar.apply(a, exponent=b.item() if isinstance(b, np.generic) else b)
     return Pow.apply(*_pair(a, b))
 
 
@@ -331,7 +341,9 @@ def clip(x, min=None, max=None):
     """Clamp every element into [min, max] (either bound may be None). Alias: ``clamp``."""
     if min is None and max is None:
         raise ValueError("clip() needs at least one of min and max")
-    return Clip.apply(as_tensor(x), lo=min, hi=max)
+    x = as_tensor(x)
+    cast = x.dtype.type if x.dtype.kind == "f" else (lambda v: v)  # a float64 bound must not upcast x
+    return Clip.apply(x, lo=None if min is None else cast(min), hi=None if max is None else cast(max))
 
 
 clamp = clip
@@ -658,120 +670,6 @@ def getitem(x, index):
     return GetItem.apply(as_tensor(x), index=index, basic=basic)
 
 
-# ----------------------------------------------------------------------------- activations
-
-def step_function(x):
-    """1 where x > 0, else 0: the perceptron's activation. It has no useful gradient (zero
-    almost everywhere), so its output does not require grad."""
-    x = as_tensor(x)
-    return Tensor._wrap((x.data > 0).astype(x.dtype if x.dtype.kind == "f" else backend.get_default_dtype()))
-
-
-def identity(x):
-    """y = x."""
-    return as_tensor(x)
-
-
-class Sigmoid(Function):
-    """y = 1 / (1 + exp(-x));  dy/dx = y (1 - y). Computed without overflow for any x."""
-
-    def forward(self, x):
-        e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
-        return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-
-    def backward(self, gy):
-        y = self.output()
-        return gy * y * (1 - y)
-
-
-class Tanh(Function):
-    """y = tanh(x);  dy/dx = 1 - y²."""
-
-    def forward(self, x):
-        return np.tanh(x)
-
-    def backward(self, gy):
-        y = self.output()
-        return gy * (1 - y * y)
-
-
-class ReLU(Function):
-    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0."""
-
-    def forward(self, x):
-        return np.maximum(x, 0)
-
-    def backward(self, gy):
-        return gy * (self.output().data > 0)
-
-
-class LeakyReLU(Function):
-    """y = x if x > 0 else slope * x;  dy/dx = 1 or slope."""
-
-    def forward(self, x, slope):
-        self.slope = slope
-        return np.where(x > 0, x, x * x.dtype.type(slope))
-
-    def backward(self, gy):
-        x = self.inputs[0].data
-        return gy * np.where(x > 0, 1, self.slope).astype(x.dtype)
-
-
-class Softmax(Function):
-    """y_i = exp(x_i - max x) / Σ_j exp(x_j - max x);  dL/dx = y (g - Σ g y)."""
-
-    def forward(self, x, axis):
-        self.axis = axis
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
-        return e / e.sum(axis=axis, keepdims=True)
-
-    def backward(self, gy):
-        y = self.output()
-        return y * (gy - (gy * y).sum(self.axis, keepdims=True))
-
-
-class LogSoftmax(Function):
-    """y_i = x_i - logsumexp(x) with the max subtracted first;  dL/dx = g - softmax(x) Σ g."""
-
-    def forward(self, x, axis):
-        self.axis = axis
-        shifted = x - x.max(axis=axis, keepdims=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-
-    def backward(self, gy):
-        return gy - exp(self.output()) * gy.sum(self.axis, keepdims=True)
-
-
-def sigmoid(x):
-    """1 / (1 + e^-x), stable for any x."""
-    return Sigmoid.apply(as_tensor(x))
-
-
-def tanh(x):
-    """Hyperbolic tangent."""
-    return Tanh.apply(as_tensor(x))
-
-
-def relu(x):
-    """max(x, 0)."""
-    return ReLU.apply(as_tensor(x))
-
-
-def leaky_relu(x, negative_slope=0.01):
-    """x for x > 0, negative_slope * x otherwise."""
-    return LeakyReLU.apply(as_tensor(x), slope=negative_slope)
-
-
-def softmax(x, axis=-1, *, dim=None):
-    """exp(x) / Σ exp(x) along ``axis``, with the max subtracted first so exp cannot overflow."""
-    return Softmax.apply(as_tensor(x), axis=_pick(axis, dim))
-
-
-def log_softmax(x, axis=-1, *, dim=None):
-    """log(softmax(x)) computed as x - logsumexp(x), exact even where softmax underflows to 0."""
-    return LogSoftmax.apply(as_tensor(x), axis=_pick(axis, dim))
-
-
 # ----------------------------------------------------------------------------- comparisons
 
 def _compare(ufunc):
@@ -784,35 +682,3 @@ def _compare(ufunc):
 
 eq, ne, lt, le, gt, ge = (_compare(u) for u in (np.equal, np.not_equal, np.less, np.less_equal,
                                                   np.greater, np.greater_equal))
-
-
-# ----------------------------------------------------------------------------- Tensor methods
-
-def _install_tensor_methods():
-    T = Tensor
-    T.__add__ = add
-    T.__radd__ = lambda self, other: add(other, self)
-    T.__sub__ = sub
-    T.__rsub__ = lambda self, other: sub(other, self)
-    T.__mul__ = mul
-    T.__rmul__ = lambda self, other: mul(other, self)
-    T.__truediv__ = div
-    T.__rtruediv__ = lambda self, other: div(other, self)
-    T.__pow__ = pow
-    T.__rpow__ = lambda self, other: pow(as_tensor(other, like=self), self)
-    T.__neg__ = neg
-    T.__matmul__ = matmul
-    T.__rmatmul__ = lambda self, other: matmul(other, self)
-    T.__getitem__ = getitem
-    T.__eq__, T.__ne__, T.__lt__, T.__le__, T.__gt__, T.__ge__ = eq, ne, lt, le, gt, ge
-    for f in (exp, log, sqrt, abs, clip, maximum, minimum, sum, mean, max, min, var,
-              reshape, permute, transpose, swapaxes, flatten, squeeze, unsqueeze, broadcast_to,
-              sum_to, astype, sigmoid, tanh, relu, softmax, log_softmax, split):
-        setattr(T, f.__name__, f)
-    T.clamp = clip
-    T.view = reshape
-    T.float = lambda self: astype(self, np.float32)
-    T.double = lambda self: astype(self, np.float64)
-
-
-_install_tensor_methods()

@@ -1,0 +1,10 @@
+"""Neural-network building blocks with PyTorch's names: ``import nnscratch.nn as nn``."""
+
+from . import init
+from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Step, Tanh
+from .containers import ModuleDict, ModuleList, Sequential
+from .layers import BatchNorm1d, Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, Residual
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyError, CrossEntropyLoss, HuberLoss, L1Loss,
+                   MSELoss, NLLLoss, SumSquaresError)
+from .mlp import MLP
+from .module import Module, Parameter

@@ -1,20 +1,210 @@
-"""The ``nnscratch`` command line."""
+"""The ``nnscratch`` command line: train, eval, predict, info, data, check.
+
+Every command has ``--help``. Bad arguments, missing files and unknown datasets print one line
+``nnscratch: error: ...`` and exit with a non-zero status, never a traceback.
+"""
 
 import argparse
+import os
 import sys
 
 from . import __version__
 
 
+class UsageError(Exception):
+    """A mistake on the command line (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one clear line instead of argparse's usage block
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def _csv_ints(text):
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 256,128, got {text!r}") from None
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _fraction(text):
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value}")
+    return value
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="nnscratch",
-        description="Deep learning from first principles on NumPy: train networks on MNIST and see how they learn.")
+    from .presets import PRESETS
+    from .runner import OPTIMIZERS, dataset_names
+
+    parser = _Parser(prog="nnscratch",
+                     description="Deep learning from first principles on NumPy: train networks on MNIST and "
+                                 "see how they learn.")
     parser.add_argument("--version", action="version", version=f"nnscratch {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    train = commands.add_parser(
+        "train", help="train a network and write a run directory",
+        description="Train a preset network on a dataset. Writes config.json, history.csv/.json, model.npz "
+                    "(best), last.npz, loss/accuracy/confusion/mistakes plots and summary.txt into the run "
+                    "directory. Presets: " + "; ".join(f"{k}: {v['description']}" for k, v in PRESETS.items()))
+    train.add_argument("dataset", nargs="?", default="mnist", choices=dataset_names(), metavar="DATASET",
+                       help=f"one of {', '.join(dataset_names())} (default mnist)")
+    train.add_argument("--model", default="mlp", choices=list(PRESETS), help="preset (default mlp)")
+    train.add_argument("--hidden", type=_csv_ints, help="hidden layer sizes, e.g. 256,256")
+    train.add_argument("--activation", choices=["relu", "sigmoid", "tanh", "leaky_relu"])
+    train.add_argument("--optimizer", choices=list(OPTIMIZERS))
+    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--epochs", type=_positive_int)
+    train.add_argument("--batch-size", type=_positive_int)
+    train.add_argument("--dropout", type=_fraction)
+    train.add_argument("--weight-decay", type=float, help="L2 weight decay")
+    train.add_argument("--batchnorm", action="store_true", default=None, help="batch norm after hidden layers")
+    train.add_argument("--augment", action="store_true", default=None, help="random shifts and rotations")
+    train.add_argument("--validation-split", type=_fraction, help="fraction of the training set held out")
+    train.add_argument("--patience", type=_positive_int, help="early stopping after this many epochs without "
+                                                                "improvement of the validation loss")
+    train.add_argument("--clip-grad-norm", type=float, help="clip the gradients' norm to this")
+    train.add_argument("--seed", type=int, help="random seed (default 0)")
+    train.add_argument("--limit", type=_positive_int, metavar="N", help="train on the first N samples only")
+    train.add_argument("--out", metavar="DIR", help="run directory (default runs/DATASET-MODEL-TIME)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out from its last.npz")
+    train.add_argument("--quiet", action="store_true", help="no progress output")
+    train.set_defaults(run=_train)
+
+    ev = commands.add_parser("eval", help="evaluate a trained model on its test set",
+                             description="Accuracy, loss and per-class accuracy of a trained model on the test set "
+                                         "of the dataset it was trained on.")
+    ev.add_argument("model", metavar="RUN_DIR_OR_MODEL")
+    ev.set_defaults(run=_eval)
+
+    pr = commands.add_parser("predict", help="classify images with a trained model",
+                             description="Classify PNG/JPG images of any size (or .npy arrays): converted to "
+                                         "grayscale, inverted when the background is light, cropped and centred "
+                                         "by mass into 28x28 as MNIST was prepared.")
+    pr.add_argument("model", metavar="MODEL")
+    pr.add_argument("images", nargs="+", metavar="IMAGE")
+    pr.add_argument("--top", type=_positive_int, default=3, help="how many classes to show (default 3)")
+    pr.set_defaults(run=_predict)
+
+    info = commands.add_parser("info", help="layers, shapes and parameter counts of a model")
+    info.add_argument("model", metavar="MODEL")
+    info.set_defaults(run=_info)
+
+    data = commands.add_parser("data", help="datasets: list, where, fetch, verify",
+                               description="list: known datasets and whether they are present; where: the folders "
+                                           "searched; fetch: download into the cache; verify: check every file.")
+    data.add_argument("action", choices=["list", "where", "fetch", "verify"])
+    data.add_argument("name", nargs="?", help="dataset (default: all)")
+    data.set_defaults(run=_data)
+
     check = commands.add_parser("check", help="verify autograd on the seeds' simpleNet against numerical gradients")
     check.set_defaults(run=_check)
     return parser
+
+
+# ----------------------------------------------------------------------------- commands
+
+def _train(args):
+    from .runner import train_run
+    overrides = {k: getattr(args, k) for k in ("hidden", "activation", "optimizer", "lr", "epochs", "batch_size",
+                                               "dropout", "weight_decay", "batchnorm", "augment", "validation_split",
+                                               "patience", "clip_grad_norm", "seed", "limit")}
+    if args.resume and not args.out:
+        raise UsageError("nnscratch train: --resume needs --out DIR, the run directory to continue")
+    train_run(args.dataset, args.model, out=args.out, resume=args.resume, verbose=not args.quiet, **overrides)
+    return 0
+
+
+def _eval(args):
+    from .runner import load_data, load_model, test_report
+    network, config = load_model(args.model)
+    settings = config["settings"]
+    data = load_data(settings["dataset"])
+    report = test_report(network, data)
+    print(f"{settings['dataset']} test set, {len(data.t_test):,} samples, model {settings['model']} "
+          f"({network.num_parameters():,} parameters)")
+    for c, a in zip(data.classes, report["per_class"]):
+        print(f"  class {c}: {a:.2%}")
+    print(f"test loss {report['loss']:.4f}")
+    print(f"test accuracy: {report['accuracy']:.4%}")
+    return 0
+
+
+def _predict(args):
+    import numpy as np
+
+    from .data.preprocess import read_image, to_mnist
+    from .runner import load_model
+    from .train import predict_proba
+    network, config = load_model(args.model)
+    classes = config.get("classes") or [str(i) for i in range(10)]
+    if config["net"]["sizes"][0] != 784:
+        raise ValueError(f"{args.model} was not trained on 28x28 images; predict needs an MNIST-family model")
+    images = np.stack([to_mnist(read_image(path)) for path in args.images])[:, None]
+    proba = predict_proba(network, images)
+    for path, p in zip(args.images, proba):
+        top = np.argsort(p)[::-1][:args.top]
+        print(f"{path}: " + ", ".join(f"{classes[k]} {p[k]:.1%}" for k in top))
+    return 0
+
+
+def _info(args):
+    from .runner import load_model, model_path
+    network, config = load_model(args.model)
+    print(f"{model_path(args.model)}")
+    print(network)
+    print("parameters:")
+    for name, p in network.named_parameters():
+        print(f"  {name:30s} {str(p.shape):14s} {p.size:>10,}  {p.dtype}")
+    buffers = list(network.named_buffers())
+    if buffers:
+        print("buffers:")
+        for name, b in buffers:
+            print(f"  {name:30s} {str(b.shape):14s} {b.size:>10,}  {b.dtype}")
+    settings = config.get("settings", {})
+    if settings:
+        print("trained with: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+    return 0
+
+
+def _data(args):
+    from .data import mnist
+    names = [args.name] if args.name else list(mnist.DATASETS)
+    failures = False
+    for name in names:
+        if name not in mnist.DATASETS:
+            raise UsageError(f"nnscratch data: unknown dataset {name!r}; known: {', '.join(mnist.DATASETS)}")
+    for name in names:
+        if args.action == "list":
+            status = mnist.dataset_status(name)
+            found = sum(1 for v in status.values() if v)
+            print(f"{name}: {mnist.DATASETS[name].title} - {found}/{len(status)} files present")
+        elif args.action == "where":
+            print(f"{name}:")
+            for folder in mnist.search_locations(name):
+                print(f"  {folder}{'  (exists)' if os.path.isdir(folder) else ''}")
+        elif args.action == "fetch":
+            print(f"{name}: {mnist.fetch(name)}")
+        else:
+            report = mnist.verify(name)
+            print(f"{name}:")
+            for row in report:
+                digest = ("SHA-256 matches a known copy" if row["known"] or row["content_known"]
+                          else f"SHA-256 {row['sha256']} is not a known copy" if row["sha256"] else "")
+                print(f"  {'OK ' if row['ok'] else 'BAD'} {row['file']}: {row['path'] or 'not found'} - "
+                      f"IDX {row['idx']}{' - ' + digest if digest else ''}")
+            if not all(row["ok"] for row in report):
+                failures = True
+    return 1 if failures else 0
 
 
 def _check(args):
@@ -40,13 +230,26 @@ def _check(args):
     return 0 if diff < 1e-6 else 1
 
 
+# ----------------------------------------------------------------------------- entry point
+
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
-    return args.run(args)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        return args.run(args)
+    except UsageError as e:
+        print(f"{e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nnscratch: interrupted", file=sys.stderr)
+        return 130
+    except (OSError, ValueError, KeyError, ImportError, FloatingPointError) as e:
+        message = str(e).strip().strip('"') or type(e).__name__
+        print(f"nnscratch: error: {message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -154,7 +154,7 @@ def _to_array(data, dtype=None, copy=True):
         elif kind not in "biu":
             raise TypeError(f"cannot make a tensor from data of dtype {array.dtype}; "
                             "give numbers, nested lists of numbers or a numeric array")
-    return np.array(array, dtype=dtype, copy=copy)
+    return np.array(array, dtype=dtype, copy=True if copy else None)  # None: copy only if needed
 
 
 class Tensor:

@@ -253,3 +253,11 @@ def test_unknown_init_and_activation_are_explained():
         nn.Linear(2, 2, init="bogus")
     with pytest.raises(ValueError, match="unknown activation 'swishy'"):
         nn.MLP([2, 2, 2], activation="swishy")
+
+
+def test_parameter_from_lists_and_float64_arrays_becomes_float32():
+    assert nn.Parameter([1.0, 2.0]).dtype == np.float32
+    assert nn.Parameter(np.zeros(3)).dtype == np.float32 and nn.Parameter(np.zeros(3)).requires_grad
+    shared = np.zeros(3, np.float32)
+    nn.Parameter(shared).data[0] = 5  # a float32 array is shared, as torch.nn.Parameter(tensor) shares
+    assert shared[0] == 5

@@ -1,0 +1,26 @@
+"""Ready-made networks, rebuilt from a small JSON-able config (stored in every checkpoint).
+
+``build_model({"arch": "mlp", "sizes": [784, 100, 10], "activation": "relu"})`` gives the same
+network in any process, so ``nnscratch eval`` and ``predict`` can reload a trained model from its
+``model.npz`` alone.
+"""
+
+from . import nn
+
+
+def mlp(sizes, activation="relu", dropout=0.0, batchnorm=False, init="he"):
+    """A multilayer perceptron on flattened images (see ``nn.MLP``)."""
+    return nn.Sequential(nn.Flatten(), nn.MLP(sizes, activation=activation, dropout=dropout,
+                                              batchnorm=batchnorm, init=init))
+
+
+ARCHITECTURES = {"mlp": mlp}
+
+
+def build_model(config):
+    """The network described by ``config`` (a dict with ``arch`` and that builder's arguments)."""
+    config = dict(config)
+    arch = config.pop("arch", None)
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
+    return ARCHITECTURES[arch](**config)

@@ -1,0 +1,19 @@
+"""Training: the ``fit`` loop, evaluation and prediction, callbacks, checkpoints and metrics.
+
+    from nnscratch.train import fit, evaluate
+    from nnscratch.train.callbacks import EarlyStopping, ModelCheckpoint
+
+    history = fit(model, train_loader, loss=nn.CrossEntropyLoss(), optimizer=optim.Adam(model.parameters()),
+                  epochs=20, validation_split=0.1, callbacks=[EarlyStopping(patience=3)])
+    evaluate(model, test_loader, loss=F.cross_entropy)   # {"loss": ..., "accuracy": ...}
+"""
+
+from . import callbacks, metrics
+from .callbacks import Callback, CSVLogger, EarlyStopping, JSONLinesLogger, ModelCheckpoint, ProgressBar
+from .checkpoint import load_checkpoint
+from .history import History
+from .loop import NonFiniteLossError, Trainer, evaluate, fit, predict, predict_proba, split_loader
+
+__all__ = ["fit", "evaluate", "predict", "predict_proba", "Trainer", "History", "NonFiniteLossError",
+           "load_checkpoint", "split_loader", "callbacks", "metrics", "Callback", "EarlyStopping",
+           "ModelCheckpoint", "ProgressBar", "CSVLogger", "JSONLinesLogger"]

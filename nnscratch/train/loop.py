@@ -1,0 +1,260 @@
+"""The training loop (``fit``), evaluation and batched prediction.
+
+One epoch of ``fit``::
+
+    model.train()
+    for x, t in train_loader:
+        y = model(x); L = loss(y, t)              # stop if L is nan or inf
+        optimizer.zero_grad(); L.backward()
+        clip_grad_norm_(params, max_norm)           # optional
+        optimizer.step()
+    validation in eval mode under no_grad; scheduler.step(); callbacks
+
+The epoch's loss and accuracy are sample-weighted means over its batches, computed from the
+outputs the training step already produced (no second forward pass). Everything a callback may
+need is an attribute of the ``Trainer`` it receives.
+"""
+
+import contextlib
+import copy
+import math
+import time
+
+import numpy as np
+
+from .. import backend
+from .. import functional as F
+from ..data import DataLoader, Subset, TensorDataset
+from ..optim import clip_grad_norm_
+from ..optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
+from ..tensor import Tensor, no_grad
+from . import metrics as M
+from .callbacks import ProgressBar
+from .checkpoint import resume
+from .history import History
+
+KNOWN_METRICS = ("accuracy",)
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became nan or infinite; ``epoch`` and ``batch`` say where (from 1)."""
+
+    def __init__(self, epoch, batch, value):
+        self.epoch, self.batch, self.value = epoch, batch, value
+        super().__init__(f"the training loss became {value} at epoch {epoch}, batch {batch}, so training stopped "
+                         "before that batch's update. The learning rate is probably too high: try a lower one "
+                         "(e.g. 10 times smaller) or clip_grad_norm=1.0. Checkpoints of earlier epochs are intact.")
+
+
+class _Tally:
+    """Sample-weighted running means of the loss and the accuracy over batches."""
+
+    def __init__(self, with_accuracy):
+        self.with_accuracy = with_accuracy
+        self.loss_sum, self.seen, self.correct, self.scored = 0.0, 0, 0, 0
+
+    def add(self, loss_value, output, target):
+        n = len(target)
+        self.seen += n
+        if loss_value is not None:
+            self.loss_sum += loss_value * n
+        if self.with_accuracy and M.has_class_scores(output.data):
+            self.correct += M.num_correct(output, target)
+            self.scored += n
+
+    def result(self, with_loss=True):
+        return {"loss": self.loss_sum / self.seen if with_loss and self.seen else None,
+                "accuracy": self.correct / self.scored if self.scored else None}
+
+
+@contextlib.contextmanager
+def _inference(model):
+    """Eval mode and no graph inside; the model's previous mode is restored afterwards."""
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            yield
+    finally:
+        model.train(was_training)
+
+
+def _check_metrics(metrics):
+    unknown = [m for m in metrics if m not in KNOWN_METRICS]
+    if unknown:
+        raise ValueError(f"unknown metrics {unknown}; available: {list(KNOWN_METRICS)}")
+    return "accuracy" in metrics
+
+
+def evaluate(model, loader, loss=None, metrics=("accuracy",)):
+    """{"loss": mean of ``loss(model(x), t)`` over all samples (None without ``loss``), "accuracy":
+    fraction of correct argmax predictions (None unless the model outputs class scores (N, C))},
+    in eval mode under no_grad."""
+    tally = _Tally(_check_metrics(metrics))
+    with _inference(model):
+        for x, t in loader:
+            output = model(x)
+            tally.add(None if loss is None else loss(output, t).item(), output, t)
+    return tally.result(with_loss=loss is not None)
+
+
+def _as_loader(x_or_loader, batch_size):
+    if isinstance(x_or_loader, (np.ndarray, Tensor, list)):
+        return DataLoader(TensorDataset(F.as_tensor(x_or_loader)), batch_size=batch_size)  # floats -> float32
+    return x_or_loader
+
+
+def _outputs(model, x_or_loader, batch_size):
+    """model(x) for all inputs (an array, a tensor, or a loader's first fields), as one array."""
+    with _inference(model):
+        return np.concatenate([model(batch[0]).data for batch in _as_loader(x_or_loader, batch_size)])
+
+
+def predict(model, x_or_loader, batch_size=256):
+    """The predicted class of each sample, argmax_c model(x)_c, as an int64 array (N,)."""
+    return _outputs(model, x_or_loader, batch_size).argmax(axis=1)
+
+
+def predict_proba(model, x_or_loader, batch_size=256):
+    """softmax(model(x)) for each sample (the model outputs logits), as an array (N, C)."""
+    logits = _outputs(model, x_or_loader, batch_size)
+    return F.softmax(Tensor._wrap(logits), axis=1).data
+
+
+def _without_transform(dataset):
+    if getattr(dataset, "transform", None) is None:
+        return dataset
+    dataset = copy.copy(dataset)  # shallow: the arrays are shared, not copied
+    dataset.transform = None
+    return dataset
+
+
+def split_loader(loader, fraction, seed=None):
+    """(train, validation) DataLoaders over disjoint Subsets of ``loader.dataset``: a random
+    ``fraction`` of the samples, chosen by a generator seeded with ``seed`` (0 when None, so a
+    resumed run holds out the same samples), is held out. The training loader keeps the batch
+    size, shuffling and transform; the validation loader has neither shuffling nor transforms."""
+    n = len(loader.dataset)
+    n_val = int(round(n * fraction))
+    if not 0 < n_val < n:
+        raise ValueError(f"validation_split={fraction} of {n} samples leaves {n_val} for validation and "
+                         f"{n - n_val} for training; both must be at least 1")
+    order = np.random.default_rng(0 if seed is None else seed).permutation(n)
+    val_indices, train_indices = np.sort(order[:n_val]), np.sort(order[n_val:])
+    train = DataLoader(Subset(loader.dataset, train_indices), batch_size=loader.batch_size,
+                       shuffle=loader.shuffle, drop_last=loader.drop_last, transform=loader.transform,
+                       generator=loader.generator, replacement=loader.replacement, num_samples=loader.num_samples)
+    val = DataLoader(Subset(_without_transform(loader.dataset), val_indices), batch_size=loader.batch_size)
+    return train, val
+
+
+class Trainer:
+    """One training run; see ``fit`` for the arguments. Callbacks receive it and may read
+    ``model``, ``optimizer``, ``scheduler``, ``loss``, ``train_loader``, ``val_loader``,
+    ``history``, ``epoch``, ``epochs``, ``config`` and set ``stop_training = True``."""
+
+    def __init__(self, model, train_loader, *, loss, optimizer, epochs, val_loader=None, validation_split=None,
+                 metrics=("accuracy",), callbacks=(), scheduler=None, seed=None, clip_grad_norm=None,
+                 initial_epoch=0, history=None, verbose=True, resume_from=None, config=None):
+        if val_loader is not None and validation_split is not None:
+            raise ValueError("give either val_loader or validation_split, not both")
+        if validation_split is not None:
+            train_loader, val_loader = split_loader(train_loader, validation_split, seed)
+        self.model, self.loss, self.optimizer, self.scheduler = model, loss, optimizer, scheduler
+        self.train_loader, self.val_loader = train_loader, val_loader
+        self.epochs, self.initial_epoch, self.epoch = epochs, initial_epoch, initial_epoch
+        self.with_accuracy = _check_metrics(metrics)
+        self.callbacks = list(callbacks)
+        if verbose and not any(isinstance(c, ProgressBar) for c in self.callbacks):
+            self.callbacks.insert(0, ProgressBar())
+        self.seed, self.clip_grad_norm, self.resume_from = seed, clip_grad_norm, resume_from
+        self.history = History() if history is None else history
+        self.config = {} if config is None else dict(config)
+        self.stop_training = False
+        self._params = list(model.parameters())
+
+    def _call(self, hook, *args):
+        for callback in self.callbacks:
+            getattr(callback, hook)(self, *args)
+
+    def run(self):
+        """Train from epoch ``initial_epoch + 1`` to ``epochs``; returns the History."""
+        if self.seed is not None:
+            backend.manual_seed(self.seed)
+        if self.resume_from is not None:
+            resume(self, self.resume_from)  # sets history, initial_epoch and the random state
+        self.stop_training = False
+        self._call("on_train_begin")
+        try:
+            for epoch in range(self.initial_epoch + 1, self.epochs + 1):
+                self.epoch = epoch
+                self._call("on_epoch_begin", epoch)
+                logs = self._run_epoch(epoch)
+                self.history.append(logs)
+                self._call("on_epoch_end", epoch, logs)
+                if self.stop_training:
+                    break
+        finally:
+            self._call("on_train_end")
+        return self.history
+
+    def _run_epoch(self, epoch):
+        start = time.perf_counter()
+        lr = self.optimizer.param_groups[0]["lr"]
+        per_batch_schedule = isinstance(self.scheduler, OneCycleLR)
+        tally = _Tally(self.with_accuracy)
+        self.model.train()
+        for batch, (x, t) in enumerate(self.train_loader, 1):
+            output = self.model(x)
+            loss = self.loss(output, t)
+            value = loss.item()
+            if not math.isfinite(value):
+                raise NonFiniteLossError(epoch, batch, value)
+            self.optimizer.zero_grad()
+            loss.backward()
+            if self.clip_grad_norm is not None:
+                clip_grad_norm_(self._params, self.clip_grad_norm)
+            self.optimizer.step()
+            if per_batch_schedule:
+                self.scheduler.step()
+            tally.add(value, output, t)
+            self._call("on_batch_end", batch, {"batch_loss": value, "size": len(t), **tally.result()})
+        logs = {"epoch": epoch, **tally.result(), "val_loss": None, "val_accuracy": None, "lr": lr}
+        if self.val_loader is not None:
+            val = evaluate(self.model, self.val_loader, self.loss, ("accuracy",) if self.with_accuracy else ())
+            logs["val_loss"], logs["val_accuracy"] = val["loss"], val["accuracy"]
+        if isinstance(self.scheduler, ReduceLROnPlateau):
+            self.scheduler.step(logs["val_loss"] if self.val_loader is not None else logs["loss"])
+        elif self.scheduler is not None and not per_batch_schedule:
+            self.scheduler.step()
+        logs["time"] = time.perf_counter() - start
+        return logs
+
+
+def fit(model, train_loader, *, loss, optimizer, epochs, val_loader=None, validation_split=None,
+        metrics=("accuracy",), callbacks=(), scheduler=None, seed=None, clip_grad_norm=None, initial_epoch=0,
+        history=None, verbose=True, resume_from=None, config=None):
+    """Train ``model`` on ``train_loader`` and return its ``History``.
+
+    Epochs count from 1 and ``epochs`` is the number of the last one (Keras's convention): the run
+    trains epochs ``initial_epoch + 1`` to ``epochs``, so resuming a 2-epoch run with epochs=4 adds 2.
+
+    - ``loss(output, target)``: an nn loss module or a function such as ``F.cross_entropy``.
+    - ``val_loader`` or ``validation_split=f`` (a seeded random fraction f of the training set held
+      out): evaluated after every epoch into ``val_loss`` / ``val_accuracy``.
+    - ``metrics``: ``("accuracy",)`` or ``()``; accuracy is recorded when the model outputs class scores.
+    - ``scheduler``: stepped once per epoch (``ReduceLROnPlateau`` with val_loss, or loss without
+      validation; ``OneCycleLR`` once per batch).
+    - ``seed``: ``nnscratch.manual_seed(seed)`` first (shuffling, dropout).
+    - ``clip_grad_norm``: clip the gradients' joint norm to this before each step.
+    - ``initial_epoch`` / ``history``: continue counting epochs and appending to a History.
+    - ``resume_from``: a ModelCheckpoint file; model, optimizer, scheduler, history, epoch and the
+      random state are restored so the run continues exactly as if it had not stopped.
+    - ``config``: any dict (saved in checkpoints). ``verbose``: add a ProgressBar.
+
+    A nan or infinite training loss raises ``NonFiniteLossError`` naming the epoch and batch.
+    """
+    return Trainer(model, train_loader, loss=loss, optimizer=optimizer, epochs=epochs, val_loader=val_loader,
+                   validation_split=validation_split, metrics=metrics, callbacks=callbacks, scheduler=scheduler,
+                   seed=seed, clip_grad_norm=clip_grad_norm, initial_epoch=initial_epoch, history=history,
+                   verbose=verbose, resume_from=resume_from, config=config).run()

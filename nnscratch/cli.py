@@ -43,7 +43,7 @@ def _fraction(text):
 
 def build_parser():
     from .presets import PRESETS
-    from .runner import OPTIMIZERS, dataset_names
+    from .runner import OPTIMIZERS, SCHEDULES, dataset_names
 
     parser = _Parser(prog="nnscratch",
                      description="Deep learning from first principles on NumPy: train networks on MNIST and "
@@ -63,6 +63,7 @@ def build_parser():
     train.add_argument("--activation", choices=["relu", "sigmoid", "tanh", "leaky_relu"])
     train.add_argument("--optimizer", choices=list(OPTIMIZERS))
     train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--schedule", choices=list(SCHEDULES), help="learning-rate schedule over the epochs")
     train.add_argument("--epochs", type=_positive_int)
     train.add_argument("--batch-size", type=_positive_int)
     train.add_argument("--dropout", type=_fraction)
@@ -116,7 +117,7 @@ def build_parser():
 def _train(args):
     from .runner import train_run
     overrides = {k: getattr(args, k) for k in ("hidden", "activation", "optimizer", "lr", "epochs", "batch_size",
-                                               "dropout", "weight_decay", "batchnorm", "augment", "validation_split",
+                                               "dropout", "weight_decay", "batchnorm", "augment", "validation_split", "schedule",
                                                "patience", "clip_grad_norm", "seed", "limit")}
     if args.resume and not args.out:
         raise UsageError("nnscratch train: --resume needs --out DIR, the run directory to continue")

@@ -8,10 +8,15 @@ network in any process, so ``nnscratch eval`` and ``predict`` can reload a train
 from . import nn
 
 
-def mlp(sizes, activation="relu", dropout=0.0, batchnorm=False, init="he"):
-    """A multilayer perceptron on flattened images (see ``nn.MLP``)."""
-    return nn.Sequential(nn.Flatten(), nn.MLP(sizes, activation=activation, dropout=dropout,
-                                              batchnorm=batchnorm, init=init))
+def _input_layers(input_mean, input_std):
+    return [nn.Standardize(input_mean, input_std)] if input_mean is not None else []
+
+
+def mlp(sizes, activation="relu", dropout=0.0, batchnorm=False, init="he", input_mean=None, input_std=None):
+    """A multilayer perceptron on flattened images (see ``nn.MLP``), standardising its input
+    first when ``input_mean`` and ``input_std`` are given."""
+    return nn.Sequential(*_input_layers(input_mean, input_std), nn.Flatten(),
+                         nn.MLP(sizes, activation=activation, dropout=dropout, batchnorm=batchnorm, init=init))
 
 
 ARCHITECTURES = {"mlp": mlp}

@@ -78,10 +78,27 @@ def load_data(name, limit=None, seed=0):
 
 
 def net_config(settings, data):
-    """The architecture part of the settings: what ``build_model`` needs to rebuild the network."""
-    return {"arch": "mlp", "sizes": [int(np.prod(data.x_train.shape[1:])), *settings["hidden"], len(data.classes)],
-            "activation": settings["activation"], "dropout": settings["dropout"],
-            "batchnorm": settings["batchnorm"], "init": settings["init"]}
+    """The architecture part of the settings: what ``build_model`` needs to rebuild the network
+    (with the training set's mean and std when the input is standardised)."""
+    config = {"arch": "mlp", "sizes": [int(np.prod(data.x_train.shape[1:])), *settings["hidden"], len(data.classes)],
+              "activation": settings["activation"], "dropout": settings["dropout"],
+              "batchnorm": settings["batchnorm"], "init": settings["init"]}
+    if settings["standardize"]:
+        config.update(input_mean=float(data.x_train.mean()), input_std=float(data.x_train.std()))
+    return config
+
+
+SCHEDULES = {
+    "constant": lambda optimizer, settings: None,
+    "cosine": lambda optimizer, settings: optim.lr_scheduler.CosineAnnealingLR(optimizer, settings["epochs"]),
+}
+
+
+def make_scheduler(settings, optimizer):
+    """The learning-rate schedule of the settings: constant, or cosine decay to 0 over the epochs."""
+    if settings["schedule"] not in SCHEDULES:
+        raise ValueError(f"unknown schedule {settings['schedule']!r}; choose one of {', '.join(SCHEDULES)}")
+    return SCHEDULES[settings["schedule"]](optimizer, settings)
 
 
 OPTIMIZERS = {
@@ -137,6 +154,7 @@ def train_run(dataset="mnist", model="mlp", out=None, resume=False, verbose=True
     _write_json(os.path.join(out, "config.json"), config)
     network = build_model(net)
     optimizer = make_optimizer(settings, network.parameters())
+    scheduler = make_scheduler(settings, optimizer)
     validation = settings["validation_split"] or None
     monitor = "val_accuracy" if validation else "loss"
     callbacks = [ModelCheckpoint(last, save_best_only=False),
@@ -148,7 +166,7 @@ def train_run(dataset="mnist", model="mlp", out=None, resume=False, verbose=True
             f"{len(data.x_train):,} training samples{f' ({validation:.0%} held out for validation)' if validation else ''}")
     start = time.perf_counter()
     history = fit(network, make_train_loader(settings, data), loss=F.cross_entropy, optimizer=optimizer,
-                  epochs=settings["epochs"], validation_split=validation, seed=settings["seed"],
+                  epochs=settings["epochs"], validation_split=validation, seed=settings["seed"], scheduler=scheduler,
                   clip_grad_norm=settings["clip_grad_norm"], callbacks=callbacks, verbose=verbose,
                   resume_from=last if resume else None, config=config)
     seconds = time.perf_counter() - start

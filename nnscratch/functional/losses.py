@@ -8,7 +8,7 @@ PyTorch's losses take ``reduction='mean' | 'sum' | 'none'``; class scores are on
 import numpy as np
 
 from ..tensor import Function, ShapeError, Tensor
-from .activations import log_softmax, softplus
+from .activations import log_softmax, softmax, softplus
 from .ops import as_tensor, clip, log
 
 
@@ -141,6 +141,23 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     return _reduce(loss, reduction)
 
 
+class CrossEntropy(Function):
+    """ℓ = (1/N) Σ_n (logsumexp(x_n) - x_n[t_n]) for logits x (N, C) and labels t, the max
+    subtracted before exp;  dℓ/dx = (softmax(x) - onehot(t)) / N. The common case of
+    ``cross_entropy`` in one operation."""
+
+    def forward(self, x, labels):
+        self.labels = labels
+        shifted = x - x.max(axis=1, keepdims=True)
+        log_sum = np.log(np.exp(shifted).sum(axis=1))
+        return (log_sum - shifted[np.arange(len(labels)), labels]).mean(dtype=x.dtype)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        onehot = _one_hot(self.labels, x.shape[1], x.dtype)
+        return (softmax(x, axis=1) - onehot) * (gy * (1.0 / len(self.labels)))
+
+
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Softmax cross-entropy from raw scores (logits), computed stably through log_softmax:
     -Σ_c q_c log softmax(x)_c, with q the one-hot target, or the given probabilities.
@@ -151,11 +168,15 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     input = as_tensor(input)
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    labels = _labels(target)
+    if (labels is not None and input.ndim == 2 and weight is None and not label_smoothing and reduction == "mean"
+            and labels.shape == input.shape[:1] and labels.size and labels.min() >= 0
+            and labels.max() < input.shape[1] and not (labels == ignore_index).any()):
+        return CrossEntropy.apply(input, labels=labels)  # the usual case, fused
     logp = log_softmax(input, axis=1 if input.ndim > 1 else 0)
     num_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
     w = None if weight is None else as_tensor(weight, like=input).data
     w_axis = w if w is None or input.ndim <= 2 else w.reshape((-1,) + (1,) * (input.ndim - 2))
-    labels = _labels(target)
     if labels is None:  # probability targets of the input's shape
         logp, q = _same_shape(logp, target, "cross_entropy")
         if label_smoothing:

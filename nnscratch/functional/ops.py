@@ -541,7 +541,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     if x.ndim == 0:
         return x.reshape(1)
     s, e = start_dim % x.ndim, end_dim % x.ndim
-    return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1:])
+    return x if s == e else x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1:])
 
 
 def squeeze(x, axis=None):

@@ -3,7 +3,8 @@
 from . import init
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Step, Tanh
 from .containers import ModuleDict, ModuleList, Sequential
-from .layers import BatchNorm1d, Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, Residual
+from .layers import (BatchNorm1d, Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, Residual,
+                     Standardize)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyError, CrossEntropyLoss, HuberLoss, L1Loss,
                    MSELoss, NLLLoss, SumSquaresError)
 from .mlp import MLP

@@ -45,6 +45,25 @@ class Identity(Module):
         return x
 
 
+class Standardize(Module):
+    """y = (x - mean) / std with fixed numbers (e.g. the training set's pixel mean and std), kept as
+    buffers so that a saved model carries its own input scaling."""
+
+    def __init__(self, mean, std):
+        super().__init__()
+        if not std > 0:
+            raise ValueError(f"std must be positive, got {std}")
+        dtype = backend.get_default_dtype()
+        self.register_buffer("mean", np.array(mean, dtype))
+        self.register_buffer("std", np.array(std, dtype))
+
+    def forward(self, x):
+        return (x - self.mean.data) * (1 / self.std.data)
+
+    def extra_repr(self):
+        return f"mean={float(self.mean.data):.4g}, std={float(self.std.data):.4g}"
+
+
 class Flatten(Module):
     """Merge axes start_dim..end_dim (default: everything but the batch axis)."""
 

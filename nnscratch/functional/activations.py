@@ -19,11 +19,15 @@ def identity(x):
 
 
 class Sigmoid(Function):
-    """y = 1 / (1 + exp(-x));  dy/dx = y (1 - y). Computed without overflow for any x."""
+    """y = 1 / (1 + exp(-x));  dy/dx = y (1 - y). Stable for any x: where exp(-x) overflows to
+    inf (x < -88 in float32) the result is 1 / inf = 0, the correctly rounded value."""
 
     def forward(self, x):
-        e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
-        return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        y = np.negative(x, out=np.empty_like(x))
+        with np.errstate(over="ignore"):
+            np.exp(y, out=y)
+        y += 1
+        return np.reciprocal(y, out=y)
 
     def backward(self, gy):
         y = self.output()

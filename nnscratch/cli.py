@@ -143,12 +143,13 @@ def _eval(args):
 def _predict(args):
     import numpy as np
 
+    from .data.mnist import DATASETS as IMAGE_DATASETS
     from .data.preprocess import read_image, to_mnist
     from .runner import load_model
     from .train import predict_proba
     network, config = load_model(args.model)
     classes = config.get("classes") or [str(i) for i in range(10)]
-    if config["net"]["sizes"][0] != 784:
+    if config.get("settings", {}).get("dataset") not in IMAGE_DATASETS:
         raise ValueError(f"{args.model} was not trained on 28x28 images; predict needs an MNIST-family model")
     images = np.stack([to_mnist(read_image(path)) for path in args.images])[:, None]
     proba = predict_proba(network, images)

@@ -20,19 +20,46 @@ PRESETS = {
         hidden=[512, 512, 256, 128], activation="relu", init="he", dropout=0.2, batchnorm=True, standardize=True,
         optimizer="adam", lr=1e-3, schedule="cosine", batch_size=128, epochs=20, sampling="shuffle",
         validation_split=0.1),
+    "cnn": dict(
+        description="the book's SimpleConvNet: conv 30@5x5 - ReLU - max-pool 2 - fc 100 - ReLU - fc 10, Adam 1e-3 "
+                    "with cosine decay, batch 100, 10 epochs",
+        arch="simple_cnn", standardize=True, optimizer="adam", lr=1e-3, schedule="cosine", batch_size=100,
+        epochs=10, sampling="shuffle", validation_split=0.1),
+    "lenet5": dict(
+        description="LeNet-5 (conv 6@5x5 - pool - conv 16@5x5 - pool - fc 120 - fc 84 - fc 10, ReLU), Adam 1e-3 "
+                    "with cosine decay, batch 128, 12 epochs",
+        arch="lenet5", standardize=True, optimizer="adam", lr=1e-3, schedule="cosine", batch_size=128, epochs=12,
+        sampling="shuffle", validation_split=0.1),
+    "deep-cnn": dict(
+        description="the book's DeepConvNet (six 3x3 convs 16-16-32-32-64-64, pooling, fc 50, dropout 0.5), "
+                    "Adam 1e-3 with cosine decay, batch 100, 20 epochs, random shifts and rotations",
+        arch="deep_cnn", standardize=True, augment=True, optimizer="adam", lr=1e-3, schedule="cosine",
+        batch_size=100, epochs=20, sampling="shuffle", validation_split=0.1),
+    "resnet": dict(
+        description="a small residual network (stem, 2 ResidualBlocks of 32 and 2 of 64 channels, global "
+                    "average pooling), Adam 1e-3 with cosine decay, batch 128, 15 epochs, augmentation",
+        arch="resnet", standardize=True, augment=True, optimizer="adam", lr=1e-3, schedule="cosine",
+        batch_size=128, epochs=15, sampling="shuffle", validation_split=0.1),
 }
 
 # What every run has unless the preset or the command line says otherwise.
-DEFAULTS = dict(weight_decay=0.0, augment=False, patience=None, seed=0, limit=None, clip_grad_norm=None,
+DEFAULTS = dict(arch="mlp", weight_decay=0.0, augment=False, patience=None, seed=0, limit=None, clip_grad_norm=None,
                 momentum=0.9, iterations_per_epoch=None, schedule="constant", standardize=False)
+
+
+MLP_OPTIONS = ("hidden", "activation", "dropout", "batchnorm", "init")
 
 
 def resolve(model, overrides):
     """The full run settings: DEFAULTS, then the preset ``model``, then the non-None ``overrides``."""
     if model not in PRESETS:
         raise ValueError(f"unknown model preset {model!r}; choose one of {', '.join(PRESETS)}")
+    preset = PRESETS[model]
+    mlp_only = [k for k in MLP_OPTIONS if overrides.get(k) is not None]
+    if preset.get("arch", "mlp") != "mlp" and mlp_only:
+        raise ValueError(f"--{mlp_only[0]} applies to the MLP presets only, not to the {model} preset")
     settings = dict(DEFAULTS)
-    settings.update({k: v for k, v in PRESETS[model].items() if k != "description"})
+    settings.update({k: v for k, v in preset.items() if k != "description"})
     settings.update({k: v for k, v in overrides.items() if v is not None})
     settings["model"] = model
     return settings

@@ -31,6 +31,7 @@ from .presets import resolve
 from .train import evaluate, fit, load_checkpoint, predict_proba
 from .train.callbacks import EarlyStopping, ModelCheckpoint
 from .train.history import History, atomic_write_text
+from .tensor import from_numpy, no_grad
 from .train.metrics import confusion_matrix, per_class_accuracy
 
 TOY_DATASETS = {
@@ -80,9 +81,17 @@ def load_data(name, limit=None, seed=0):
 def net_config(settings, data):
     """The architecture part of the settings: what ``build_model`` needs to rebuild the network
     (with the training set's mean and std when the input is standardised)."""
-    config = {"arch": "mlp", "sizes": [int(np.prod(data.x_train.shape[1:])), *settings["hidden"], len(data.classes)],
-              "activation": settings["activation"], "dropout": settings["dropout"],
-              "batchnorm": settings["batchnorm"], "init": settings["init"]}
+    arch = settings["arch"]
+    if arch == "mlp":
+        config = {"arch": "mlp", "sizes": [int(np.prod(data.x_train.shape[1:])), *settings["hidden"],
+                                           len(data.classes)],
+                  "activation": settings["activation"], "dropout": settings["dropout"],
+                  "batchnorm": settings["batchnorm"], "init": settings["init"]}
+    elif not data.is_image:
+        raise ValueError(f"the {settings['model']} preset is a convolutional network: it needs an image dataset "
+                         f"(mnist or fashion-mnist), not {settings['dataset']}")
+    else:
+        config = {"arch": arch, "in_channels": data.x_train.shape[1], "num_classes": len(data.classes)}
     if settings["standardize"]:
         config.update(input_mean=float(data.x_train.mean()), input_std=float(data.x_train.std()))
     return config
@@ -177,7 +186,7 @@ def train_run(dataset="mnist", model="mlp", out=None, resume=False, verbose=True
     if verbose:
         log(f"test accuracy {report['accuracy']:.2%}. Run directory: {out}")
         for name in ("model.npz", "last.npz", "history.csv", "loss.png", "accuracy.png", "confusion.png",
-                     "mistakes.png", "summary.txt"):
+                     "mistakes.png", "filters.png", "features.png", "summary.txt"):
             if os.path.exists(os.path.join(out, name)):
                 log(f"  {os.path.join(out, name)}")
     return {"accuracy": report["accuracy"], "loss": report["loss"], "out": out, "history": history}
@@ -209,24 +218,51 @@ def write_outputs(out, history, report, data, settings, network, seconds):
     lines.append(f"test accuracy: {report['accuracy']:.4%}")
     atomic_write_text(os.path.join(out, "summary.txt"), "\n".join(lines) + "\n")
     try:
-        write_plots(out, history, report, data)
+        write_plots(out, history, report, data, network)
     except ImportError as e:
         print(f"note: no plots written ({e})")
 
 
-def write_plots(out, history, report, data):
+def write_plots(out, history, report, data, network):
     from . import viz
     viz.plot_curves({"train": history.loss, "validation": history.val_loss}, os.path.join(out, "loss.png"),
                     "cross-entropy loss", title="loss")
     viz.plot_curves({"train": history.accuracy, "validation": history.val_accuracy},
                     os.path.join(out, "accuracy.png"), "accuracy", title="accuracy")
     viz.plot_confusion(report["confusion"], data.classes, os.path.join(out, "confusion.png"))
+    convs = [m for m in network.modules() if type(m).__name__ == "Conv2d"]
+    if convs and data.is_image:
+        write_cnn_pictures(out, network, convs[0], data)
     wrong = np.flatnonzero(report["pred"] != data.t_test)[:40]
     if data.is_image and len(wrong):
         titles = [f"true {data.classes[data.t_test[i]]}\npred {data.classes[report['pred'][i]]}" for i in wrong]
         viz.plot_image_grid(data.x_test[wrong, 0], os.path.join(out, "mistakes.png"), titles, cols=10,
                             title=f"{int((report['pred'] != data.t_test).sum())} misclassified test images "
                                   f"(first {len(wrong)})")
+
+
+def write_cnn_pictures(out, network, first_conv, data):
+    """filters.png (the first convolution's kernels) and features.png (what the first
+    convolutional layers make of the first test image, channel by channel)."""
+    from . import viz
+    weights = first_conv.weight.data  # (out, in, kh, kw): show the first input channel
+    viz.plot_image_grid(weights[:, 0], os.path.join(out, "filters.png"), cols=10, symmetric=True,
+                        title=f"first-layer filters ({weights.shape[0]} of {weights.shape[2]}x{weights.shape[3]})")
+    x = data.x_test[:1]
+    maps, titles = [], []
+    network.eval()
+    with no_grad():
+        h = from_numpy(x)
+        for layer in (network if hasattr(network, "__iter__") else [network]):
+            h = layer(h)
+            if h.ndim == 4 and type(layer).__name__ in ("ReLU", "ResidualBlock", "MaxPool2d"):
+                name = f"{len(titles) + 1}: {type(layer).__name__} {tuple(h.shape[1:])}"
+                maps.append(h.data[0, :8])
+                titles += [name] + [""] * (len(h.data[0, :8]) - 1)
+    if maps:
+        viz.plot_image_grid(np.concatenate(maps), os.path.join(out, "features.png"), titles=titles, cols=8,
+                            title=f"feature maps of test image 0 (true {data.classes[data.t_test[0]]}), "
+                                  "first 8 channels per layer")
 
 
 # ----------------------------------------------------------------------------- using a trained model

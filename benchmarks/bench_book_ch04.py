@@ -13,7 +13,6 @@ whole protocol, the speed-up over 24 s, and the final train and test accuracy.
 import argparse
 import time
 
-import numpy as np
 
 import nnscratch as ns
 import nnscratch.functional as F

@@ -74,7 +74,6 @@ def peak_rss_mb():
 
 
 def run_nnscratch(name, queue):
-    import nnscratch as ns
     import nnscratch.functional as F
     from nnscratch import optim
     from nnscratch.data import DataLoader, TensorDataset

@@ -30,7 +30,8 @@ from .models import build_model
 from .presets import resolve
 from .train import evaluate, fit, load_checkpoint, predict_proba
 from .train.callbacks import EarlyStopping, ModelCheckpoint
-from .train.history import History, atomic_write_text
+from .fileio import atomic_write_text
+from .train.history import History
 from .tensor import from_numpy, no_grad
 from .train.metrics import confusion_matrix, per_class_accuracy
 

@@ -8,11 +8,11 @@ same folder that is renamed over the target only when complete: a crash never le
 
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
+from .fileio import atomic_write
 from .tensor import Tensor
 
 FORMAT = "nnscratch-state"
@@ -61,19 +61,8 @@ def save(obj, path):
     entries = {f"a{i}": a for i, a in enumerate(arrays)}
     entries["__nnscratch__"] = np.array(json.dumps(meta))
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **entries)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        np.savez(f, **entries)
     return path
 
 

@@ -3,9 +3,10 @@ when a plot is drawn, never at ``import nnscratch``; figures are drawn with the 
 written atomically."""
 
 import os
-import tempfile
 
 import numpy as np
+
+from .fileio import atomic_write
 
 
 def _pyplot():
@@ -20,20 +21,14 @@ def _pyplot():
 
 
 def save_figure(fig, path):
-    """Write ``fig`` to ``path`` (PNG) through a temporary file, then close it."""
+    """Write ``fig`` to ``path`` as a PNG, atomically, then close it."""
     plt = _pyplot()
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".png")
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
+        with atomic_write(path) as f:
+            fig.savefig(f, format="png", dpi=110, bbox_inches="tight")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return os.fspath(path)
 
 
 def plot_curves(series, path, ylabel, title=None, xlabel="epoch"):

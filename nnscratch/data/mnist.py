@@ -23,12 +23,12 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ..fileio import atomic_write, atomic_write_text
 from .dataset import TensorDataset
 from .idx import DataFileError, decompress, parse_idx
 
@@ -185,30 +185,6 @@ def dataset_status(name, root=None):
 # ---------------------------------------------------------------------------------------------
 # Downloading
 
-def _atomic_write(dest, write):
-    """Call ``write(file)`` on a temporary file next to ``dest``, fsync it and rename it to ``dest``.
-    If ``write`` raises, the temporary file is removed and ``dest`` is untouched."""
-    dest = Path(dest)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable (not possible everywhere)
-        dir_fd = os.open(dest.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 class _Progress:
     """A tqdm bar when tqdm is installed and stderr is a terminal, else one line per download."""
 
@@ -268,7 +244,8 @@ def download_file(url, dest, sha256, timeout=DEFAULT_TIMEOUT, progress=True):
             print(f"nnscratch: saved {dest} ({bar.done / 2**20:.1f} MiB in {seconds:.1f} s, SHA-256 ok)",
                   file=sys.stderr, flush=True)
 
-    _atomic_write(dest, write)
+    with atomic_write(dest) as f:
+        write(f)
     return digest.hexdigest()
 
 
@@ -422,8 +399,9 @@ def _load_idx(name, filename, path, shape):
         folder.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             meta.unlink()
-        _atomic_write(npy, lambda f: np.save(f, array, allow_pickle=False))
-        _atomic_write(meta, lambda f: f.write(json.dumps(key).encode()))
+        with atomic_write(npy) as f:
+            np.save(f, array, allow_pickle=False)
+        atomic_write_text(meta, json.dumps(key))
     return array
 
 

@@ -9,8 +9,8 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
+
+from ..fileio import atomic_write_text
 
 FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "time")
 
@@ -22,25 +22,6 @@ def resolve_mode(monitor, mode):
     if mode not in ("min", "max"):
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
     return mode
-
-
-def atomic_write_text(path, text):
-    """Write ``text`` to ``path`` through a temporary file renamed over it (never half a file)."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 class History:

@@ -9,6 +9,11 @@ Workloads (default: all):
   mlp256     784-256-256-10 ReLU, He init, dropout 0.2, Adam 1e-3 with cosine decay, batch 128, 15 epochs
   fashion    the `mlp` preset (784-512-256-10, He init, dropout 0.2, Adam 1e-3 with cosine decay, batch 128,
              15 epochs) on Fashion-MNIST, trained on all 60,000 images
+  cnn        the book's SimpleConvNet (conv 30@5x5 - ReLU - max-pool 2 - fc 100 - ReLU - fc 10), Adam 1e-3
+             with cosine decay, batch 100, 10 epochs
+  deep-cnn   the book's DeepConvNet, Adam 1e-3 with cosine decay, batch 100, 20 epochs, random shifts (2 px)
+             and rotations (10 degrees), identical on both sides
+  cnn-fashion SimpleConvNet on Fashion-MNIST, 15 epochs
 All but two-layer standardise the input with the training set's pixel mean and std, as the presets do.
 
 Each side runs in its own child process (so peak memory is its own): the same initial weights (made
@@ -26,6 +31,7 @@ import os
 import resource
 import sys
 import time
+from queue import Empty
 
 import numpy as np
 
@@ -38,6 +44,12 @@ WORKLOADS = {
                    optimizer="adam", lr=1e-3, cosine=True, batch_size=128, epochs=15, standardize=True),
     "fashion": dict(dataset="fashion-mnist", hidden=[512, 256], activation="relu", init="he", dropout=0.2,
                     optimizer="adam", lr=1e-3, cosine=True, batch_size=128, epochs=15, standardize=True),
+    "cnn": dict(dataset="mnist", arch="simple_cnn", optimizer="adam", lr=1e-3, cosine=True, batch_size=100, epochs=10,
+                standardize=True),
+    "deep-cnn": dict(dataset="mnist", arch="deep_cnn", optimizer="adam", lr=1e-3, cosine=True, batch_size=100,
+                     epochs=20, standardize=True, augment=True),
+    "cnn-fashion": dict(dataset="fashion-mnist", arch="simple_cnn", optimizer="adam", lr=1e-3, cosine=True,
+                        batch_size=100, epochs=15, standardize=True, augment=False),
 }
 SEED = 0
 
@@ -54,7 +66,7 @@ def batch_orders(n, w):
 def dataset(w):
     """The workload's train and test arrays, standardised when it says so (identical on both sides)."""
     from nnscratch.data import load_mnist
-    (x, t), (x_test, t_test) = load_mnist(name=w["dataset"])
+    (x, t), (x_test, t_test) = load_mnist(name=w["dataset"], flatten="arch" not in w)
     if w.get("standardize"):
         mean, std = x.mean(), x.std()
         x, x_test = ((a - mean) / std for a in (x, x_test))
@@ -62,27 +74,61 @@ def dataset(w):
 
 
 def initial_state(w):
+    """The workload's nnscratch network (seeded) and a copy of its initial weights."""
     import nnscratch as ns
-    from nnscratch import nn
+    from nnscratch import models, nn
     ns.manual_seed(SEED)
-    model = nn.MLP([784, *w["hidden"], 10], activation=w["activation"], dropout=w["dropout"], init=w["init"])
+    if "arch" in w:
+        model = models.build_model({"arch": w["arch"]})
+    else:
+        model = nn.MLP([784, *w["hidden"], 10], activation=w["activation"], dropout=w["dropout"], init=w["init"])
     return model, {k: v.data.copy() for k, v in model.state_dict().items()}
+
+
+def to_torch(module):
+    """The PyTorch twin of an nnscratch network (same structure, so the state dict keys match)."""
+    import torch
+    kind = type(module).__name__
+    if hasattr(module, "__iter__"):  # Sequential, MLP
+        return torch.nn.Sequential(*(to_torch(m) for m in module))
+    if kind == "Linear":
+        return torch.nn.Linear(module.in_features, module.out_features, bias=module.bias is not None)
+    if kind == "Conv2d":
+        return torch.nn.Conv2d(module.in_channels, module.out_channels, module.kernel_size, module.stride,
+                               module.padding, module.dilation, module.groups, bias=module.bias is not None)
+    if kind == "MaxPool2d":
+        return torch.nn.MaxPool2d(module.kernel_size, module.stride)
+    if kind == "Flatten":
+        return torch.nn.Flatten(module.start_dim, module.end_dim)
+    if kind == "Dropout":
+        return torch.nn.Dropout(module.p)
+    if kind in ("ReLU", "Sigmoid", "Tanh"):
+        return getattr(torch.nn, kind)()
+    raise TypeError(f"no PyTorch twin for {kind}")
+
+
+def augmentation(w):
+    """The workload's random shifts and rotations, drawn from a generator seeded the same on both sides."""
+    from nnscratch.data.transforms import Compose, RandomRotation, RandomShift
+    if not w.get("augment"):
+        return None
+    g = np.random.default_rng(SEED + 1)
+    return Compose([RandomShift(2, generator=g), RandomRotation(10, generator=g)])
 
 
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_nnscratch(name, queue):
+def run_nnscratch(w, queue):
     import nnscratch.functional as F
     from nnscratch import optim
     from nnscratch.data import DataLoader, TensorDataset
     from nnscratch.train import evaluate, fit
-    w = WORKLOADS[name]
     (x, t), (x_test, t_test) = dataset(w)
     model, _ = initial_state(w)
     orders = iter(batch_orders(len(x), w))
-    loader = DataLoader(TensorDataset(x, t), w["batch_size"])
+    loader = DataLoader(TensorDataset(x, t), w["batch_size"], transform=augmentation(w))
     loader.batch_indices = lambda: next(orders)  # the same batches as the PyTorch side
     params = model.parameters()
     opt = optim.SGD(params, lr=w["lr"]) if w["optimizer"] == "sgd" else optim.Adam(params, lr=w["lr"])
@@ -95,34 +141,25 @@ def run_nnscratch(name, queue):
                    samples=steps * w["batch_size"], total=float(np.sum(history.time))))
 
 
-def run_torch(name, queue):
+def run_torch(w, queue):
     import torch
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
-    w = WORKLOADS[name]
     (x, t), (x_test, t_test) = dataset(w)
-    _, state = initial_state(w)
-    layers = []
-    sizes = [784, *w["hidden"], 10]
-    act = {"relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}[w["activation"]]
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(torch.nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(act())
-            if w["dropout"]:
-                layers.append(torch.nn.Dropout(w["dropout"]))
-    model = torch.nn.Sequential(*layers)
+    ours, state = initial_state(w)
+    model = to_torch(ours)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
     params = model.parameters()
     opt = torch.optim.SGD(params, lr=w["lr"]) if w["optimizer"] == "sgd" else torch.optim.Adam(params, lr=w["lr"])
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(opt, w["epochs"]) if w.get("cosine") else None
+    transform = augmentation(w)
     X, T = torch.from_numpy(x), torch.from_numpy(t)
     times, steps = [], 0
     for order in batch_orders(len(x), w):
         model.train()
         start = time.perf_counter()
         for idx in order:
-            idx = torch.from_numpy(idx)
-            loss = torch.nn.functional.cross_entropy(model(X[idx]), T[idx])
+            xb = torch.from_numpy(transform(x[idx])) if transform else X[torch.from_numpy(idx)]
+            loss = torch.nn.functional.cross_entropy(model(xb), T[torch.from_numpy(idx)])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -132,17 +169,24 @@ def run_torch(name, queue):
             scheduler.step()
     model.eval()
     with torch.no_grad():
-        acc = (model(torch.from_numpy(x_test)).argmax(1).numpy() == t_test).mean()
+        acc = np.mean([(model(torch.from_numpy(x_test[i:i + 1000])).argmax(1).numpy() == t_test[i:i + 1000]).mean()
+                       for i in range(0, len(x_test), 1000)])
     queue.put(dict(epoch=float(np.mean(times)), accuracy=float(acc), rss=peak_rss_mb(), samples=steps * w["batch_size"],
                    total=float(np.sum(times))))
 
 
-def in_child(target, name):
+def in_child(target, w):
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    process = ctx.Process(target=target, args=(name, queue))
+    process = ctx.Process(target=target, args=(w, queue))
     process.start()
-    result = queue.get()
+    while True:
+        try:
+            result = queue.get(timeout=5)
+            break
+        except Empty:
+            if not process.is_alive():
+                raise RuntimeError(f"{target.__name__} died (exit code {process.exitcode})") from None
     process.join()
     return result
 
@@ -175,7 +219,7 @@ def main():
         runs = {side: [] for side, _ in sides}
         for _ in range(args.repeats):  # alternate the sides so that drifts of the machine hit both
             for side, target in sides:
-                runs[side].append(in_child(target, name))
+                runs[side].append(in_child(target, WORKLOADS[name]))
         rows = [(side, min(results, key=lambda r: r["epoch"])) for side, results in runs.items()]
         ours = rows[0][1]
         for side, r in rows:

@@ -257,11 +257,11 @@ def write_cnn_pictures(out, network, first_conv, data):
         for layer in (network if hasattr(network, "__iter__") else [network]):
             h = layer(h)
             if h.ndim == 4 and type(layer).__name__ in ("ReLU", "ResidualBlock", "MaxPool2d"):
-                name = f"{len(titles) + 1}: {type(layer).__name__} {tuple(h.shape[1:])}"
+                name = f"{len(maps) + 1}: {type(layer).__name__} {tuple(h.shape[1:])}"
                 maps.append(h.data[0, :8])
                 titles += [name] + [""] * (len(h.data[0, :8]) - 1)
     if maps:
-        viz.plot_image_grid(np.concatenate(maps), os.path.join(out, "features.png"), titles=titles, cols=8,
+        viz.plot_image_grid([m for layer in maps for m in layer], os.path.join(out, "features.png"), titles=titles, cols=8,
                             title=f"feature maps of test image 0 (true {data.classes[data.t_test[0]]}), "
                                   "first 8 channels per layer")
 

@@ -68,10 +68,9 @@ def plot_confusion(cm, classes, path, title="confusion matrix (test set)"):
 
 
 def plot_image_grid(images, path, titles=None, cols=8, cmap="gray", title=None, symmetric=False):
-    """Images (N, H, W) in a grid with optional per-image titles; ``symmetric`` centres the
-    colour scale on 0 (for weights and filters)."""
+    """Images (an (N, H, W) array, or a list of 2-D arrays of any sizes) in a grid with optional
+    per-image titles; ``symmetric`` centres the colour scale on 0 (for weights and filters)."""
     plt = _pyplot()
-    images = np.asarray(images)
     n = len(images)
     cols = max(1, min(cols, n))
     rows = max(1, int(np.ceil(n / cols)))
@@ -80,7 +79,7 @@ def plot_image_grid(images, path, titles=None, cols=8, cmap="gray", title=None, 
         ax.axis("off")
         if k >= n:
             continue
-        image = images[k]
+        image = np.asarray(images[k])
         if symmetric:
             m = np.abs(image).max() or 1
             ax.imshow(image, cmap="RdBu_r", vmin=-m, vmax=m)

@@ -14,7 +14,10 @@ import numpy as np
 from ..tensor import Tensor
 from .activations import (identity, leaky_relu, log_softmax, logsigmoid, relu, sigmoid, softmax,
                           softplus, step_function, tanh)
+from .conv import conv2d, conv_transpose2d
 from .layers import batch_norm, dropout, embedding, layer_norm, linear
+from .pooling import adaptive_avg_pool2d, avg_pool2d, dropout2d, max_pool2d
+from .recurrent import gru, gru_cell, lstm, lstm_cell, rnn, rnn_cell
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      cross_entropy_error, huber_loss, l1_loss, l1_penalty, l2_penalty, mse_loss,
                      nll_loss, sum_squares_error)

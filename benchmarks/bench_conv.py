@@ -1,0 +1,131 @@
+"""Forward + backward of one convolution layer: nnscratch (im2col + one matrix product, pure
+NumPy) vs PyTorch, in the same run, on the same data and weights.
+
+    python benchmarks/bench_conv.py [--steps 20] [--repeats 7] [--parts]
+
+Workloads (float32, batch 100):
+  simple  the book's SimpleConvNet first layer: conv 1 -> 30, 5x5, input (100, 1, 28, 28);
+          the input needs no gradient (it is the data), so only dL/dW and dL/db are computed
+  deep    a DeepConvNet-style inner layer: conv 16 -> 16, 3x3, padding 1, input (100, 16, 28, 28),
+          with the input gradient (it comes from the layer below)
+Each step is the forward pass and backward() with a fixed random upstream gradient. Reported:
+milliseconds per step, best mean over the repeats, and the ratio nnscratch / PyTorch (below 1
+means nnscratch is faster). With --parts, nnscratch's forward alone is timed too.
+"""
+
+import argparse
+import time
+
+import numpy as np
+from common import best_time, import_torch
+
+import nnscratch as ns
+import nnscratch.functional as F
+
+WORKLOADS = {
+    # name: (input shape, out channels, kernel, padding, input needs grad)
+    "simple": ((100, 1, 28, 28), 30, 5, 0, False),
+    "deep": ((100, 16, 28, 28), 16, 3, 1, True),
+}
+
+
+def make_data(shape, out_channels, kernel, padding, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random(shape, dtype=np.float32)
+    bound = 1 / np.sqrt(shape[1] * kernel * kernel)
+    w = rng.uniform(-bound, bound, (out_channels, shape[1], kernel, kernel)).astype(np.float32)
+    b = rng.uniform(-bound, bound, out_channels).astype(np.float32)
+    n, _, h, wd = shape
+    out = (n, out_channels, h + 2 * padding - kernel + 1, wd + 2 * padding - kernel + 1)
+    gy = rng.standard_normal(out, dtype=np.float32)
+    return x, w, b, gy
+
+
+def nnscratch_step(x, w, b, gy, padding, x_grad):
+    x = ns.tensor(x, requires_grad=x_grad)
+    w, b = ns.tensor(w, requires_grad=True), ns.tensor(b, requires_grad=True)
+
+    def step():
+        w.grad = b.grad = x.grad = None
+        F.conv2d(x, w, b, padding=padding).backward(gy)
+    return step, (x, w, b)
+
+
+def nnscratch_forward(x, w, b, padding):
+    x, w, b = ns.tensor(x), ns.tensor(w), ns.tensor(b)
+    return lambda: F.conv2d(x, w, b, padding=padding)
+
+
+def torch_step(torch, x, w, b, gy, padding, x_grad):
+    x = torch.from_numpy(x).requires_grad_(x_grad)
+    w = torch.from_numpy(w.copy()).requires_grad_()
+    b = torch.from_numpy(b.copy()).requires_grad_()
+    gy = torch.from_numpy(gy)
+
+    def step():
+        w.grad = b.grad = x.grad = None
+        torch.nn.functional.conv2d(x, w, b, padding=padding).backward(gy)
+    return step, (x, w, b)
+
+
+def torch_forward(torch, x, w, b, padding):
+    x, w, b = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)
+
+    def forward():
+        with torch.no_grad():
+            return torch.nn.functional.conv2d(x, w, b, padding=padding)
+    return forward
+
+
+def check_same(ours, theirs):
+    """The two sides computed the same gradients (so the timings compare the same work)."""
+    for a, t in zip(ours, theirs):
+        if t.grad is None:
+            assert a.grad is None
+            continue
+        ref = t.grad.numpy()
+        err = np.abs(a.grad.data - ref).max() / max(1.0, np.abs(ref).max())
+        assert err < 1e-4, f"gradients differ from PyTorch's by {err:.2e}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20, help="steps per timed run")
+    parser.add_argument("--repeats", type=int, default=7, help="timed runs per side; the best counts")
+    parser.add_argument("--pause", type=float, default=1.0, help="seconds of rest before each switch of side")
+    parser.add_argument("--parts", action="store_true", help="also time the forward pass alone")
+    args = parser.parse_args()
+    torch = import_torch()
+
+    print(f"{'workload':<8} {'side':<10} {'fwd+bwd ms':>10} {'fwd ms':>8}")
+    for name, (shape, out_channels, kernel, padding, x_grad) in WORKLOADS.items():
+        x, w, b, gy = make_data(shape, out_channels, kernel, padding)
+        ours, our_tensors = nnscratch_step(x, w, b, gy, padding, x_grad)
+        sides = [("nnscratch", ours, nnscratch_forward(x, w, b, padding))]
+        if torch is not None:
+            theirs, their_tensors = torch_step(torch, x, w, b, gy, padding, x_grad)
+            ours()
+            theirs()
+            check_same(our_tensors, their_tensors)
+            sides.append(("PyTorch", theirs, torch_forward(torch, x, w, b, padding)))
+        # Alternate the sides so that both see the same machine load, and pause before each
+        # switch: OpenBLAS's worker threads keep spinning for a while after a NumPy matrix product
+        # (and PyTorch's after its own), and would otherwise slow down the other side (measured:
+        # PyTorch's "simple" step takes 2.5x longer right after one NumPy matmul).
+        times = {side: [float("inf"), float("inf")] for side, _, _ in sides}
+        for _ in range(args.repeats):
+            for side, step, forward in sides:
+                time.sleep(args.pause)
+                times[side][0] = min(times[side][0], best_time(step, args.steps, 1))
+                if args.parts:
+                    times[side][1] = min(times[side][1], best_time(forward, args.steps, 1))
+        for side, _, _ in sides:
+            total, fwd = times[side]
+            fwd_text = f"{fwd * 1e3:8.2f}" if args.parts else f"{'':>8}"
+            print(f"{name:<8} {side:<10} {total * 1e3:10.2f} {fwd_text}")
+        if torch is not None:
+            print(f"{name:<8} {'ratio':<10} {times['nnscratch'][0] / times['PyTorch'][0]:10.2f}x")
+
+
+if __name__ == "__main__":
+    main()

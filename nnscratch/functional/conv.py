@@ -1,0 +1,468 @@
+"""2-d convolution and transposed convolution, by im2col and one matrix product.
+
+Shapes are PyTorch's. conv2d: input (N, C, H, W), weight (O, C/groups, kh, kw), bias (O,),
+output (N, O, OH, OW) with
+
+    OH = floor((H + 2·p - d·(kh - 1) - 1) / s) + 1        (OW likewise from W, kw)
+
+for stride s, zero padding p and dilation d:  y[n, o, r, c] = b[o] +
+Σ_{ch, i, j} W[o, ch, i, j] · x_padded[n, ch, r·s + i·d, c·s + j·d]  (ch over o's group).
+
+How it is computed (the ``_im2col``, ``_apply_weights``, ``_weight_grad`` and ``_col2im`` below):
+
+1. im2col.  A strided *view* of the zero-padded input lists, for every output pixel, the C·kh·kw
+   values its window covers; copying that view once gives the column matrix ``col`` of shape
+   (C·kh·kw, N·OH·OW). With a bias, a row of ones is appended, so that the bias is one more
+   column of the weight matrix.
+2. forward:  y = [W | b] @ col, one matrix product (one per group, batched).
+3. backward: dL/d[W | b] = dL/dy @ colᵀ, with the ``col`` saved by the forward pass (the bias
+   gradient is its last column, the sum of dL/dy over images and pixels); and
+   dL/dx = col2im(Wᵀ @ dL/dy): for each kernel offset (i, j), Wᵀ[:, :, i, j] @ dL/dy is added onto
+   the input pixels that offset read. The input gradient is skipped when the input needs none.
+
+The transposed convolution is the input gradient of a convolution, so conv_transpose2d uses the
+same pieces the other way round: its forward is ``_col2im`` and its backward ``_im2col`` plus
+``_apply_weights`` (dL/dx) and ``_weight_grad`` (dL/dW).
+
+Layout, chosen by measuring (benchmarks/bench_conv.py): rows of ``col`` are (group, channel,
+i, j), PyTorch's weight order, and columns (image, row, col): channels first ("CNHW"), so that
+each product is one large matrix product whose result is (O, N·OH·OW), made NCHW by one cheap
+copy of whole (OH·OW) planes. With stride 1 the input gradient is accumulated in flat padded
+coordinates, where each kernel offset is one constant shift, so every addition runs over long
+contiguous rows instead of OW-long pieces.
+"""
+
+import math
+import threading
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..tensor import Function, ShapeError, Tensor, is_grad_enabled
+from .ops import as_tensor
+
+# ----------------------------------------------------------------------------- scratch buffers
+
+
+class _BufferPool:
+    """Large scratch arrays, kept and handed out again for an array of the same size.
+
+    A column matrix is tens of megabytes (45 MB for 16 channels, 3x3, 28x28, batch 100). Fresh
+    memory that large comes from the operating system one page fault at a time, which costs more
+    than filling it (measured here: 4.5 ms to allocate and fill 45 MB, 2.1 ms to fill it again).
+    So the convolutions take their big temporaries from this pool and give them back when done;
+    ``col`` goes back when the graph is released after backward. Only arrays made by ``take``
+    are ever given back, so no array that anybody else holds is reused.
+    """
+
+    min_bytes = 1 << 20  # smaller arrays come from malloc's own free lists cheaply
+    max_bytes = 1 << 30  # at most this much is kept free
+
+    def __init__(self):
+        self._free = []  # 1-d uint8 owners, the most recently given back last
+        self._lock = threading.Lock()
+
+    def take(self, shape, dtype):
+        """An uninitialised array of ``shape`` and ``dtype``."""
+        dtype = np.dtype(dtype)
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes < self.min_bytes:
+            return np.empty(shape, dtype)
+        with self._lock:
+            for k in range(len(self._free) - 1, -1, -1):
+                if self._free[k].nbytes == nbytes:
+                    return self._free.pop(k).view(dtype).reshape(shape)
+        return np.empty(nbytes, np.uint8).view(dtype).reshape(shape)
+
+    def give(self, *arrays):
+        """Take back arrays made by ``take`` (others, and None, are ignored); nothing may use them after."""
+        with self._lock:
+            for a in arrays:
+                owner = None if a is None else a.base
+                if (owner is None or owner.base is not None or owner.dtype != np.uint8 or owner.ndim != 1
+                        or owner.nbytes < self.min_bytes or any(b is owner for b in self._free)):
+                    continue
+                self._free.append(owner)
+            while sum(b.nbytes for b in self._free) > self.max_bytes:
+                self._free.pop(0)
+
+    def clear(self):
+        """Forget the kept buffers (their memory is freed when nothing uses them)."""
+        with self._lock:
+            self._free.clear()
+
+
+_pool = _BufferPool()
+
+
+def _view(array, shape):
+    """``array`` reshaped without copying (an error, not a silent copy, if that is impossible)."""
+    return np.reshape(array, shape, copy=False)
+
+
+# ----------------------------------------------------------------------------- geometry
+
+
+class _Geometry:
+    """Where the windows of a convolution lie, for an input (N, C, H, W) and weight
+    (O, C/groups, kh, kw): stride, dilation, padding (top, bottom, left, right), the padded size
+    (Hp, Wp) and the output size (OH, OW)."""
+
+    def __init__(self, x_shape, w_shape, stride, padding, dilation, groups, output_size=None):
+        self.N, self.C, self.H, self.W = x_shape
+        self.O, self.Cg, self.kh, self.kw = w_shape
+        self.g = groups
+        self.Og = self.O // groups
+        self.sh, self.sw = stride
+        self.dh, self.dw = dilation
+        self.pt, self.pb, self.pl, self.pr = padding
+        self.Hp, self.Wp = self.H + self.pt + self.pb, self.W + self.pl + self.pr
+        self.OH = (self.Hp - self.dh * (self.kh - 1) - 1) // self.sh + 1
+        self.OW = (self.Wp - self.dw * (self.kw - 1) - 1) // self.sw + 1
+        if output_size is not None:  # conv_transpose2d: rows added by output_padding are read by no window
+            self.OH, self.OW = output_size
+        self.Kg = self.Cg * self.kh * self.kw  # rows of col per group (without the ones row)
+        self.L = self.N * self.OH * self.OW  # columns of col
+
+
+def _pair(value, name):
+    if isinstance(value, (int, np.integer)):
+        return int(value), int(value)
+    pair = tuple(int(v) for v in value)
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return pair
+
+
+# ----------------------------------------------------------------------------- the computation
+
+
+def _pad(x, geo):
+    """x zero-padded to (N, C, Hp, Wp) (x itself when there is no padding)."""
+    if geo.Hp == geo.H and geo.Wp == geo.W:
+        return x
+    xp = _pool.take((geo.N, geo.C, geo.Hp, geo.Wp), x.dtype)
+    H, W, pt, pl = geo.H, geo.W, geo.pt, geo.pl
+    xp[:, :, :pt] = 0
+    xp[:, :, pt + H:] = 0
+    xp[:, :, pt:pt + H, :pl] = 0
+    xp[:, :, pt:pt + H, pl + W:] = 0
+    xp[:, :, pt:pt + H, pl:pl + W] = x
+    return xp
+
+
+def _im2col(x, geo, ones_row):
+    """The column matrix of x, shape (groups, C/groups·kh·kw [+ 1], N·OH·OW):
+    col[g, (ch, i, j), (n, r, c)] = x_padded[n, g·C/groups + ch, r·s + i·d, c·s + j·d],
+    plus a last row of ones per group when ``ones_row`` (for the bias)."""
+    g, Cg, kh, kw = geo.g, geo.Cg, geo.kh, geo.kw
+    xp = _pad(x, geo)
+    sn, sc, sh, sw = xp.strides
+    windows = as_strided(xp, shape=(g, Cg, kh, kw, geo.N, geo.OH, geo.OW),
+                         strides=(Cg * sc, sc, geo.dh * sh, geo.dw * sw, sn, geo.sh * sh, geo.sw * sw),
+                         writeable=False)
+    col = _pool.take((g, geo.Kg + ones_row, geo.L), x.dtype)
+    np.copyto(_view(col[:, :geo.Kg], windows.shape), windows)
+    if ones_row:
+        col[:, geo.Kg] = 1
+    if xp is not x:
+        _pool.give(xp)
+    return col
+
+
+def _apply_weights(col, w, b, geo):
+    """y = [W | b] @ col per group, returned as (N, O, OH, OW)."""
+    wb = np.empty((geo.g, geo.Og, col.shape[1]), w.dtype)
+    wb[:, :, :geo.Kg] = w.reshape(geo.g, geo.Og, geo.Kg)
+    if b is not None:
+        wb[:, :, geo.Kg] = b.reshape(geo.g, geo.Og)
+    y_cn = _pool.take((geo.g, geo.Og, geo.L), col.dtype)
+    np.matmul(wb, col, out=y_cn)
+    y = np.empty((geo.N, geo.O, geo.OH, geo.OW), col.dtype)
+    np.copyto(y, y_cn.reshape(geo.O, geo.N, geo.OH, geo.OW).transpose(1, 0, 2, 3))
+    _pool.give(y_cn)
+    return y
+
+
+def _channels_first(gy, geo):
+    """dL/dy (N, O, OH, OW) rearranged to (groups, O/groups, N·OH·OW), the layout of W @ col."""
+    gy_cn = _pool.take((geo.g, geo.Og, geo.L), gy.dtype)
+    np.copyto(_view(gy_cn, (geo.O, geo.N, geo.OH, geo.OW)), gy.transpose(1, 0, 2, 3))
+    return gy_cn
+
+
+def _weight_grad(gy_cn, col, geo):
+    """dL/dW = dL/dy @ colᵀ as (O, C/groups, kh, kw), and dL/db (the column of the ones row,
+    None without one)."""
+    gwb = np.matmul(gy_cn, col.transpose(0, 2, 1))
+    gw = np.ascontiguousarray(gwb[:, :, :geo.Kg]).reshape(geo.O, geo.Cg, geo.kh, geo.kw)
+    gb = gwb[:, :, geo.Kg].reshape(geo.O) if col.shape[1] > geo.Kg else None
+    return gw, gb
+
+
+def _col2im(gy, w, geo, bias=None, gy_cn=None):
+    """dL/dx (N, C, H, W) of the convolution for dL/dy ``gy`` (N, O, OH, OW), plus ``bias`` per
+    channel (the transposed convolution's output):  for each kernel offset (i, j),
+    dL/dx_padded[:, :, r·s + i·d, c·s + j·d] += Wᵀ[:, :, i, j] @ dL/dy[:, :, r, c]."""
+    g, Cg, Og, N = geo.g, geo.Cg, geo.Og, geo.N
+    Hp, Wp = geo.Hp, geo.Wp
+    # wt[i·kw + j] = W[:, :, i, j]ᵀ per group: (kh·kw, groups, C/groups, O/groups)
+    wt = np.ascontiguousarray(w.reshape(g, Og, Cg, geo.kh * geo.kw).transpose(3, 0, 2, 1))
+    acc = _pool.take((g, Cg, N * Hp * Wp), gy.dtype)  # dL/dx_padded, channels first (C, N, Hp, Wp)
+    offsets = [(i, j) for i in range(geo.kh) for j in range(geo.kw)]
+    if geo.sh == geo.sw == 1:
+        # dL/dy placed on the padded grid (zero elsewhere): offset (i, j) is then the constant
+        # shift i·d·Wp + j·d of the flat index, and each addition runs over whole rows.
+        src = _pool.take((g, Og, N, Hp, Wp), gy.dtype)
+        src[:, :, :, geo.OH:] = 0
+        src[:, :, :, :geo.OH, geo.OW:] = 0
+        np.copyto(_view(src, (geo.O, N, Hp, Wp))[:, :, :geo.OH, :geo.OW], gy.transpose(1, 0, 2, 3))
+        src = src.reshape(g, Og, N * Hp * Wp)
+        term = _pool.take(acc.shape, gy.dtype)
+        np.matmul(wt[0], src, out=acc)  # offset (0, 0): shift 0
+        for k, (i, j) in enumerate(offsets[1:], 1):
+            np.matmul(wt[k], src, out=term)
+            shift = i * geo.dh * Wp + j * geo.dw
+            acc[:, :, shift:] += term[:, :, :term.shape[2] - shift]
+        _pool.give(src, term)
+    else:
+        own_cn = gy_cn is None
+        if own_cn:
+            gy_cn = _channels_first(gy, geo)
+        term = _pool.take((g, Cg, geo.L), gy.dtype)
+        acc[...] = 0
+        acc_4d = acc.reshape(geo.C, N, Hp, Wp)
+        term_4d = term.reshape(geo.C, N, geo.OH, geo.OW)
+        for k, (i, j) in enumerate(offsets):
+            np.matmul(wt[k], gy_cn, out=term)
+            r, c = i * geo.dh, j * geo.dw
+            acc_4d[:, :, r:r + (geo.OH - 1) * geo.sh + 1:geo.sh, c:c + (geo.OW - 1) * geo.sw + 1:geo.sw] += term_4d
+        _pool.give(term)
+        if own_cn:
+            _pool.give(gy_cn)
+    inner = acc.reshape(geo.C, N, Hp, Wp)[:, :, geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W]
+    gx = np.empty((N, geo.C, geo.H, geo.W), gy.dtype)
+    if bias is None:
+        np.copyto(gx, inner.transpose(1, 0, 2, 3))
+    else:
+        np.add(inner.transpose(1, 0, 2, 3), bias.reshape(1, -1, 1, 1), out=gx)
+    _pool.give(acc)
+    return gx
+
+
+# ----------------------------------------------------------------------------- the Functions
+
+
+class Conv2d(Function):
+    """y = conv2d(x, W, b) (see the module docstring);  dL/dW = dL/dy @ colᵀ,
+    dL/db = Σ_{n, r, c} dL/dy,  dL/dx = col2im(Wᵀ @ dL/dy)."""
+
+    once_differentiable = True
+
+    def forward(self, x, w, b=None, geo=None):
+        self.geo = geo
+        col = _im2col(x, geo, ones_row=b is not None)
+        y = _apply_weights(col, w, b, geo)
+        if is_grad_enabled() and self.needs_input_grad[1]:
+            self.col = col  # reused by the weight gradient
+        else:
+            _pool.give(col)
+        return y
+
+    def backward(self, gy):
+        need, geo, gy = self.needs_input_grad, self.geo, gy.data
+        gx = gw = gb = gy_cn = None
+        if need[1]:
+            gy_cn = _channels_first(gy, geo)
+            gw, gb = _weight_grad(gy_cn, self.col, geo)
+        if len(need) == 3 and need[2] and gb is None:
+            gb = gy.sum(axis=(0, 2, 3))
+        if need[0]:
+            gx = _col2im(gy, self.inputs[1].data, geo, gy_cn=gy_cn)
+        _pool.give(gy_cn)
+        grads = tuple(None if g is None else Tensor._wrap(g) for g in (gx, gw, gb))
+        return grads[:len(need)]
+
+    def release(self):
+        _pool.give(self.__dict__.get("col"))
+        super().release()
+
+
+class ConvTranspose2d(Function):
+    """y = conv_transpose2d(x, W, b): the input gradient of the convolution ``geo`` describes
+    (whose input is y and output x);  dL/dx = conv2d(dL/dy, W),  dL/dW = x @ im2col(dL/dy)ᵀ,
+    dL/db = Σ_{n, r, c} dL/dy."""
+
+    once_differentiable = True
+
+    def forward(self, x, w, b=None, geo=None):
+        self.geo = geo
+        return _col2im(x, w, geo, bias=b)
+
+    def backward(self, gy):
+        need, geo, gy = self.needs_input_grad, self.geo, gy.data
+        x, w = self.inputs[0].data, self.inputs[1].data
+        gx = gw = gb = None
+        if need[0] or need[1]:
+            col = _im2col(gy, geo, ones_row=False)
+            if need[0]:
+                gx = _apply_weights(col, w, None, geo)
+            if need[1]:
+                x_cn = _channels_first(x, geo)
+                gw = _weight_grad(x_cn, col, geo)[0]
+                _pool.give(x_cn)
+            _pool.give(col)
+        if len(need) == 3 and need[2]:
+            gb = gy.sum(axis=(0, 2, 3))
+        grads = tuple(None if g is None else Tensor._wrap(g) for g in (gx, gw, gb))
+        return grads[:len(need)]
+
+
+# ----------------------------------------------------------------------------- public functions
+
+
+def _check_arguments(name, x, weight, bias, groups, stride, dilation):
+    if x.ndim not in (3, 4):
+        raise ShapeError(f"{name}: expected input of shape (N, C, H, W) or (C, H, W), got shape {x.shape}")
+    if weight.ndim != 4:
+        raise ShapeError(f"{name}: expected a weight of 4 axes, got shape {weight.shape}")
+    if x.dtype.kind != "f" or weight.dtype.kind != "f":
+        raise TypeError(f"{name}: input and weight must be floating point, got {x.dtype} and {weight.dtype}; "
+                        "convert with .float()")
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
+    if min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"{name}: stride and dilation must be at least 1, got stride={stride}, dilation={dilation}")
+    expected = weight.shape[0] if name == "conv2d" else weight.shape[1] * groups
+    if bias is not None and bias.shape != (expected,):
+        raise ShapeError(f"{name}: bias has shape {bias.shape} but the layer has {expected} output channels "
+                         f"(weight shape {weight.shape}{f', groups={groups}' if groups > 1 else ''}); "
+                         f"expected bias shape ({expected},)")
+
+
+def _same_dtype(x, weight, bias):
+    """The three in their common floating-point type (float32 unless one of them is float64)."""
+    dtype = np.result_type(*[t.dtype for t in (x, weight, bias) if t is not None])
+    return tuple(None if t is None else t.astype(dtype) for t in (x, weight, bias))
+
+
+def _channels_message(name, x_shape, weight_shape, expected, groups):
+    grouped = f", groups={groups}" if groups > 1 else ""
+    return (f"{name}: input has {x_shape[1]} channels (shape {x_shape}) but the weight expects {expected} "
+            f"(weight shape {weight_shape}{grouped})")
+
+
+def _too_small(name, geo, kernel, dilation):
+    span = (geo.dh * (geo.kh - 1) + 1, geo.dw * (geo.kw - 1) + 1)
+    return ShapeError(f"{name}: the padded input is {geo.Hp}x{geo.Wp} but the kernel {kernel} with dilation "
+                      f"{dilation} spans {span[0]}x{span[1]}; the output would be empty "
+                      f"(OH = floor((H + 2p - d(k-1) - 1)/s) + 1 = {geo.OH}, OW = {geo.OW}); "
+                      "use a larger input or more padding")
+
+
+def _batched(x, function):
+    """Run ``function`` on a (N, C, H, W) tensor; a (C, H, W) input gets a batch axis of 1 and loses it."""
+    if x.ndim == 4:
+        return function(x)
+    y = function(x.reshape((1,) + x.shape))
+    return y.reshape(y.shape[1:])
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d convolution (cross-correlation, as in PyTorch) of x (N, C, H, W) or (C, H, W) with
+    weight (O, C/groups, kh, kw) and optional bias (O,):
+
+        y[n, o, r, c] = b[o] + Σ_{ch, i, j} W[o, ch, i, j] · x_padded[n, ch', r·s + i·d, c·s + j·d]
+
+    (ch' runs over the input channels of o's group) with output size
+
+        OH = floor((H + 2·p - d·(kh - 1) - 1) / s) + 1,   OW likewise.
+
+    ``stride`` s, ``padding`` p and ``dilation`` d are ints or (height, width) pairs; padding may
+    also be 'valid' (no padding) or 'same' (output as large as the input, stride 1 only; an odd
+    total padding puts the extra row/column at the bottom/right, as PyTorch does). ``groups``
+    splits the channels into independent convolutions. Computed by im2col and one matrix
+    product (see the module docstring).
+    """
+    x, weight = as_tensor(x), as_tensor(weight)
+    bias = None if bias is None else as_tensor(bias)
+    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    _check_arguments("conv2d", x, weight, bias, groups, stride, dilation)
+    x, weight, bias = _same_dtype(x, weight, bias)
+    kernel = weight.shape[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = (0, 0, 0, 0)
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"conv2d: padding='same' needs stride 1, got stride={stride}")
+            th, tw = dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1)
+            pads = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+        else:
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    else:
+        ph, pw = _pair(padding, "padding")
+        if min(ph, pw) < 0:
+            raise ValueError(f"conv2d: padding must be non-negative, got {padding!r}")
+        pads = (ph, ph, pw, pw)
+    x_shape = x.shape if x.ndim == 4 else (1,) + x.shape
+    if x_shape[1] != weight.shape[1] * groups:
+        raise ShapeError(_channels_message("conv2d", x.shape, weight.shape, weight.shape[1] * groups, groups))
+    if weight.shape[0] % groups:
+        raise ShapeError(f"conv2d: {weight.shape[0]} output channels (weight shape {weight.shape}) do not "
+                         f"split into groups={groups}")
+    geo = _Geometry(x_shape, weight.shape, stride, pads, dilation, groups)
+    if geo.OH < 1 or geo.OW < 1:
+        raise _too_small("conv2d", geo, kernel, dilation)
+    params = (weight,) if bias is None else (weight, bias)
+    return _batched(x, lambda x4: Conv2d.apply(x4, *params, geo=geo))
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-d transposed convolution ("deconvolution") of x (N, C_in, H, W) or (C_in, H, W) with
+    weight (C_in, C_out/groups, kh, kw) and optional bias (C_out,): the gradient of conv2d with
+    respect to its input, so that each input pixel spreads W-weighted copies of itself over a
+    kh x kw window of the output:
+
+        y_padded[n, o', r·s + i·d, c·s + j·d] += Σ_ch x[n, ch, r, c] · W[ch, o, i, j],   y = crop(y_padded) + b
+
+    with output size (``padding`` p crops the border, ``output_padding`` adds rows/columns at the
+    bottom/right, smaller than the stride or the dilation)
+
+        H_out = (H - 1)·s - 2·p + d·(kh - 1) + output_padding + 1,   W_out likewise.
+
+    Arguments are ints or (height, width) pairs, in PyTorch's order. Shares its computation with
+    conv2d: the forward pass is conv2d's col2im, the backward pass conv2d's im2col and products.
+    """
+    x, weight = as_tensor(x), as_tensor(weight)
+    bias = None if bias is None else as_tensor(bias)
+    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    ph, pw = _pair(padding, "padding")
+    oph, opw = _pair(output_padding, "output_padding")
+    _check_arguments("conv_transpose2d", x, weight, bias, groups, stride, dilation)
+    x, weight, bias = _same_dtype(x, weight, bias)
+    if min(ph, pw, oph, opw) < 0:
+        raise ValueError(f"conv_transpose2d: padding and output_padding must be non-negative, got "
+                         f"padding={padding!r}, output_padding={output_padding!r}")
+    if oph >= max(stride[0], dilation[0]) or opw >= max(stride[1], dilation[1]):
+        raise ValueError(f"conv_transpose2d: output_padding {(oph, opw)} must be smaller than the stride "
+                         f"{stride} or the dilation {dilation} in each dimension")
+    x_shape = x.shape if x.ndim == 4 else (1,) + x.shape
+    if x_shape[1] != weight.shape[0]:
+        raise ShapeError(_channels_message("conv_transpose2d", x.shape, weight.shape, weight.shape[0], groups))
+    if weight.shape[0] % groups:
+        raise ShapeError(f"conv_transpose2d: {weight.shape[0]} input channels (weight shape {weight.shape}) "
+                         f"do not split into groups={groups}")
+    N, _, H, W = x_shape
+    kh, kw = weight.shape[2:]
+    H_out = (H - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + oph + 1
+    W_out = (W - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + opw + 1
+    if H_out < 1 or W_out < 1:
+        raise ShapeError(f"conv_transpose2d: the output would be {H_out}x{W_out} for input shape {x.shape}, "
+                         f"weight shape {weight.shape}, stride {stride}, padding {(ph, pw)}, dilation "
+                         f"{dilation} (H_out = (H - 1)·s - 2p + d(k-1) + output_padding + 1); use less padding")
+    # the convolution whose input gradient this is: input (N, C_out, H_out, W_out), output x
+    geo = _Geometry((N, weight.shape[1] * groups, H_out, W_out), weight.shape, stride, (ph, ph, pw, pw),
+                    dilation, groups, output_size=(H, W))
+    params = (weight,) if bias is None else (weight, bias)
+    return _batched(x, lambda x4: ConvTranspose2d.apply(x4, *params, geo=geo))

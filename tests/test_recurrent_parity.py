@@ -1,0 +1,169 @@
+"""Recurrent layers against PyTorch: forward and backward of RNN, LSTM, GRU and their cells for every
+option, in float32 to 1e-4, with the weights copied by load_state_dict; state dicts both ways."""
+
+import numpy as np
+import pytest
+
+import nnscratch as ns
+import nnscratch.nn as nn
+
+torch = pytest.importorskip("torch")
+
+ATOL = RTOL = 1e-4
+
+
+@pytest.fixture(autouse=True, scope="module")
+def torch_single_thread():
+    """Tiny ops: torch's idle OpenMP workers, spinning between calls, starve NumPy's BLAS threads
+    on a 2-core machine (this file took 9 s instead of 3 s)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def close(ours, theirs):
+    np.testing.assert_allclose(ours.data if isinstance(ours, ns.Tensor) else ours,
+                               theirs.detach().numpy(), rtol=RTOL, atol=ATOL)
+
+
+def torch_state(module):
+    return {k: torch.from_numpy(v.data.copy()) for k, v in module.state_dict().items()}
+
+
+def pair(kind, *args, **kwargs):
+    """The same layer in torch and in nnscratch, ours loaded from torch's state_dict."""
+    theirs = getattr(torch.nn, kind)(*args, **kwargs)
+    ours = getattr(nn, kind)(*args, **kwargs)
+    ours.load_state_dict(theirs.state_dict())
+    return ours, theirs
+
+
+def leaf(array):
+    return ns.tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("initial_state", [False, True])
+def test_layer_parity(rng, kind, num_layers, bidirectional, batch_first, initial_state):
+    T, N, I, H = 7, 3, 5, 6
+    D = 2 if bidirectional else 1
+    ours, theirs = pair(kind, I, H, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first)
+    x_ours, x_theirs = leaf(rng.standard_normal((N, T, I) if batch_first else (T, N, I)).astype(np.float32))
+    hx_ours = hx_theirs = None
+    if initial_state:
+        h_ours, h_theirs = leaf(rng.standard_normal((num_layers * D, N, H)).astype(np.float32))
+        c_ours, c_theirs = leaf(rng.standard_normal((num_layers * D, N, H)).astype(np.float32))
+        hx_ours, hx_theirs = ((h_ours, c_ours), (h_theirs, c_theirs)) if kind == "LSTM" else (h_ours, h_theirs)
+
+    out_ours, state_ours = ours(x_ours, hx_ours)
+    out_theirs, state_theirs = theirs(x_theirs, hx_theirs)
+    close(out_ours, out_theirs)
+    # a loss that sends a different gradient to every output element and to the final states
+    w_out = rng.standard_normal(out_ours.shape).astype(np.float32)
+    loss_ours, loss_theirs = (out_ours * w_out).sum(), (out_theirs * torch.from_numpy(w_out)).sum()
+    finals = zip(state_ours, state_theirs) if kind == "LSTM" else [(state_ours, state_theirs)]
+    for s_ours, s_theirs in finals:
+        close(s_ours, s_theirs)
+        w = rng.standard_normal(s_ours.shape).astype(np.float32)
+        loss_ours = loss_ours + (s_ours * s_ours * w).sum()
+        loss_theirs = loss_theirs + (s_theirs * s_theirs * torch.from_numpy(w)).sum()
+    loss_ours.backward()
+    loss_theirs.backward()
+
+    close(x_ours.grad, x_theirs.grad)
+    for name, p in theirs.named_parameters():
+        close(getattr(ours, name).grad, p.grad)
+    if initial_state:
+        close(h_ours.grad, h_theirs.grad)
+        if kind == "LSTM":
+            close(c_ours.grad, c_theirs.grad)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+def test_options_parity_relu_no_bias_eval_dropout(rng, kind):
+    """nonlinearity='relu' (RNN), bias=False, and dropout between layers (off in eval mode)."""
+    extra = {"nonlinearity": "relu"} if kind == "RNN" else {}
+    ours, theirs = pair(kind, 4, 5, num_layers=2, bias=False, dropout=0.3, **extra)
+    ours.eval(), theirs.eval()
+    x_ours, x_theirs = leaf(rng.standard_normal((6, 2, 4)).astype(np.float32))
+    out_ours, _ = ours(x_ours)
+    out_theirs, _ = theirs(x_theirs)
+    close(out_ours, out_theirs)
+    (out_ours ** 2).sum().backward()
+    (out_theirs ** 2).sum().backward()
+    close(x_ours.grad, x_theirs.grad)
+    for name, p in theirs.named_parameters():
+        close(getattr(ours, name).grad, p.grad)
+
+
+def test_unbatched_parity(rng):
+    ours, theirs = pair("LSTM", 3, 4, num_layers=2, bidirectional=True)
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    out_ours, (h_ours, c_ours) = ours(x)
+    out_theirs, (h_theirs, c_theirs) = theirs(torch.from_numpy(x))
+    close(out_ours, out_theirs)
+    close(h_ours, h_theirs)
+    close(c_ours, c_theirs)
+
+
+@pytest.mark.parametrize("kind", ["RNNCell", "LSTMCell", "GRUCell"])
+@pytest.mark.parametrize("given_state", [False, True])
+def test_cell_parity(rng, kind, given_state):
+    ours, theirs = pair(kind, 4, 6)
+    x_ours, x_theirs = leaf(rng.standard_normal((3, 4)).astype(np.float32))
+    h_ours, h_theirs = leaf(rng.standard_normal((3, 6)).astype(np.float32))
+    c_ours, c_theirs = leaf(rng.standard_normal((3, 6)).astype(np.float32))
+    if kind == "LSTMCell":
+        state_ours, state_theirs = ((h_ours, c_ours), (h_theirs, c_theirs)) if given_state else (None, None)
+        h1_ours, c1_ours = ours(x_ours, state_ours)
+        h1_theirs, c1_theirs = theirs(x_theirs, state_theirs)
+        close(c1_ours, c1_theirs)
+        loss_ours = (h1_ours * h1_ours).sum() + (c1_ours * 2).sum()
+        loss_theirs = (h1_theirs * h1_theirs).sum() + (c1_theirs * 2).sum()
+    else:
+        h1_ours = ours(x_ours, h_ours if given_state else None)
+        h1_theirs = theirs(x_theirs, h_theirs if given_state else None)
+        loss_ours, loss_theirs = (h1_ours * h1_ours).sum(), (h1_theirs * h1_theirs).sum()
+    close(h1_ours, h1_theirs)
+    loss_ours.backward()
+    loss_theirs.backward()
+    close(x_ours.grad, x_theirs.grad)
+    for name, p in theirs.named_parameters():
+        close(getattr(ours, name).grad, p.grad)
+    if given_state:
+        close(h_ours.grad, h_theirs.grad)
+        if kind == "LSTMCell":
+            close(c_ours.grad, c_theirs.grad)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_state_dict_round_trip(rng, kind):
+    """nnscratch -> torch -> nnscratch: same names, shapes and values, and the same outputs."""
+    ns.manual_seed(3)
+    ours = getattr(nn, kind)(4, 5, num_layers=2, bidirectional=True, batch_first=True)
+    theirs = getattr(torch.nn, kind)(4, 5, num_layers=2, bidirectional=True, batch_first=True)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [[p.shape for p in group] for group in ours.all_weights] == \
+        [[tuple(p.shape) for p in group] for group in theirs.all_weights]
+    theirs.load_state_dict(torch_state(ours))            # strict: every name and shape must match
+    back = getattr(nn, kind)(4, 5, num_layers=2, bidirectional=True, batch_first=True)
+    back.load_state_dict(theirs.state_dict())
+    for (name, a), b in zip(ours.state_dict().items(), back.state_dict().values()):
+        np.testing.assert_array_equal(a.data, b.data, err_msg=name)
+    x = rng.standard_normal((2, 6, 4)).astype(np.float32)
+    close(back(x)[0], theirs(torch.from_numpy(x))[0])
+
+
+def test_torch_default_init_has_our_distribution():
+    """Both initialise every parameter from U(-1/sqrt(H), 1/sqrt(H))."""
+    torch.manual_seed(0)
+    ns.manual_seed(0)
+    theirs = np.concatenate([p.detach().numpy().ravel() for p in torch.nn.LSTM(50, 100, 2).parameters()])
+    ours = np.concatenate([p.data.ravel() for p in nn.LSTM(50, 100, 2).parameters()])
+    assert theirs.size == ours.size
+    np.testing.assert_allclose(np.percentile(ours, [0, 25, 50, 75, 100]),
+                               np.percentile(theirs, [0, 25, 50, 75, 100]), atol=3e-3)

@@ -88,7 +88,16 @@ def resnet(in_channels=1, num_classes=10, widths=(32, 64), blocks=2, input_mean=
     return nn.Sequential(*layers)
 
 
-ARCHITECTURES = {"mlp": mlp, "simple_cnn": simple_cnn, "lenet5": lenet5, "deep_cnn": deep_cnn, "resnet": resnet}
+def row_lstm(in_channels=1, num_classes=10, input_size=28, hidden_size=128, num_layers=1, cell="lstm",
+             input_mean=None, input_std=None):
+    """Row-by-row image classification: an LSTM (or GRU/RNN) reads the 28 rows of 28 pixels as a
+    sequence of 28 steps and a Linear layer classifies from its last hidden state."""
+    return nn.Sequential(*_input_layers(input_mean, input_std),
+                         nn.SequenceClassifier(input_size, hidden_size, num_classes, num_layers, cell))
+
+
+ARCHITECTURES = {"mlp": mlp, "simple_cnn": simple_cnn, "lenet5": lenet5, "deep_cnn": deep_cnn, "resnet": resnet,
+                 "row_lstm": row_lstm}
 
 SimpleConvNet, LeNet5, DeepConvNet, ResNet = simple_cnn, lenet5, deep_cnn, resnet
 

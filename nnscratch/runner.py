@@ -89,7 +89,7 @@ def net_config(settings, data):
                   "activation": settings["activation"], "dropout": settings["dropout"],
                   "batchnorm": settings["batchnorm"], "init": settings["init"]}
     elif not data.is_image:
-        raise ValueError(f"the {settings['model']} preset is a convolutional network: it needs an image dataset "
+        raise ValueError(f"the {settings['model']} preset is an image network: it needs an image dataset "
                          f"(mnist or fashion-mnist), not {settings['dataset']}")
     else:
         config = {"arch": arch, "in_channels": data.x_train.shape[1], "num_classes": len(data.classes)}

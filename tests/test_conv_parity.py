@@ -4,11 +4,11 @@ test_conv.py, plus nn.Conv2d / nn.ConvTranspose2d initialisation, repr and state
 
 import numpy as np
 import pytest
+from test_conv import GRID, transpose_out_size
 
 import nnscratch as ns
 import nnscratch.functional as F
 import nnscratch.nn as nn
-from test_conv import GRID, transpose_out_size
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -87,8 +87,8 @@ def test_padding_same_and_valid(kernel, dilation, rng):
     kernel = (kernel, kernel) if isinstance(kernel, int) else kernel
     arrays = [f32(rng, (2, 3, 9, 8)), f32(rng, (4, 3) + kernel), f32(rng, 4)]
     for padding in ("same", "valid"):
-        run_both(lambda x, w, b: F.conv2d(x, w, b, padding=padding, dilation=dilation),
-                 lambda x, w, b: TF.conv2d(x, w, b, padding=padding, dilation=dilation), arrays, rng)
+        run_both(lambda x, w, b, padding=padding: F.conv2d(x, w, b, padding=padding, dilation=dilation),
+                 lambda x, w, b, padding=padding: TF.conv2d(x, w, b, padding=padding, dilation=dilation), arrays, rng)
 
 
 def test_unbatched_input(rng):

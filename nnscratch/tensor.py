@@ -108,7 +108,8 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         fn = cls.__new__(cls)
-        needs = tuple([t._requires_grad for t in inputs])
+        # Under no_grad nothing will be differentiated, so forward need not keep anything for backward.
+        needs = tuple([t._requires_grad for t in inputs]) if _grad_enabled else (False,) * len(inputs)
         fn.needs_input_grad = needs
         try:
             y = fn.forward(*[t.data for t in inputs], **params)
@@ -118,7 +119,7 @@ class Function:
         if type(y) is not np.ndarray:
             y = np.asarray(y)
         out = Tensor._wrap(y)
-        if _grad_enabled and True in needs:
+        if True in needs:
             fn.inputs = inputs
             fn.output = weakref.ref(out)
             out._requires_grad = True

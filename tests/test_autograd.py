@@ -249,3 +249,18 @@ def test_promoted_input_gets_its_gradient_in_its_own_dtype():
     y.sum().backward()
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
     np.testing.assert_array_equal(a.grad.data, [3.0, 4.0])
+
+
+def test_functions_see_no_input_needing_grad_under_no_grad():
+    seen = []
+
+    class Probe(ns.Function):
+        def forward(self, x):
+            seen.append(self.needs_input_grad)
+            return x * 2
+
+    x = ns.ones(3, requires_grad=True)
+    with ns.no_grad():
+        Probe.apply(x)
+    Probe.apply(x)
+    assert seen == [(False,), (True,)]

@@ -35,10 +35,12 @@ kw values long.) The input gradient is accumulated per kernel offset: with strid
 padded coordinates, where offset (i, j) is one constant shift of the flat index, so that each
 addition runs over long contiguous rows (7x faster than adding OW-long pieces); the products
 there are (C x O) @ (O x N·Hp·Wp), so the full Wᵀ @ dL/dy matrix is never stored.
-"""
 
-import math
-import threading
+Memory: ``col`` is large (45 MB for 16 channels, 3x3, 28x28, batch 100) and is made afresh at
+every step. That is cheap only because ``nnscratch.backend`` asks malloc to keep freed memory in
+the process; without it (NNSCRATCH_MALLOC_TUNING=0) each new ``col`` is page-faulted in again,
+measured 27 ms instead of 16 ms for that layer's step.
+"""
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -46,58 +48,7 @@ from numpy.lib.stride_tricks import as_strided
 from ..tensor import Function, ShapeError, Tensor, is_grad_enabled
 from .ops import as_tensor
 
-# ----------------------------------------------------------------------------- scratch buffers
-
-
-class _BufferPool:
-    """Large scratch arrays, kept and handed out again for an array of the same size.
-
-    A column matrix is tens of megabytes (45 MB for 16 channels, 3x3, 28x28, batch 100). Fresh
-    memory that large comes from the operating system one page fault at a time, which costs more
-    than filling it (measured here: 4.5 ms to allocate and fill 45 MB, 2.1 ms to fill it again).
-    So the convolutions take their big temporaries from this pool and give them back when done;
-    ``col`` goes back when the graph is released after backward. Only arrays made by ``take``
-    are ever given back, so no array that anybody else holds is reused.
-    """
-
-    min_bytes = 1 << 20  # smaller arrays come from malloc's own free lists cheaply
-    max_bytes = 1 << 30  # at most this much is kept free
-
-    def __init__(self):
-        self._free = []  # 1-d uint8 owners, the most recently given back last
-        self._lock = threading.Lock()
-
-    def take(self, shape, dtype):
-        """An uninitialised array of ``shape`` and ``dtype``."""
-        dtype = np.dtype(dtype)
-        nbytes = math.prod(shape) * dtype.itemsize
-        if nbytes < self.min_bytes:
-            return np.empty(shape, dtype)
-        with self._lock:
-            for k in range(len(self._free) - 1, -1, -1):
-                if self._free[k].nbytes == nbytes:
-                    return self._free.pop(k).view(dtype).reshape(shape)
-        return np.empty(nbytes, np.uint8).view(dtype).reshape(shape)
-
-    def give(self, *arrays):
-        """Take back arrays made by ``take`` (others, and None, are ignored); nothing may use them after."""
-        with self._lock:
-            for a in arrays:
-                owner = None if a is None else a.base
-                if (owner is None or owner.base is not None or owner.dtype != np.uint8 or owner.ndim != 1
-                        or owner.nbytes < self.min_bytes or any(b is owner for b in self._free)):
-                    continue
-                self._free.append(owner)
-            while sum(b.nbytes for b in self._free) > self.max_bytes:
-                self._free.pop(0)
-
-    def clear(self):
-        """Forget the kept buffers (their memory is freed when nothing uses them)."""
-        with self._lock:
-            self._free.clear()
-
-
-_pool = _BufferPool()
+# ----------------------------------------------------------------------------- helpers
 
 
 def _view(array, shape):
@@ -131,12 +82,13 @@ class _Geometry:
 
 
 def _pair(value, name):
+    """(value, value) for an int, the pair itself for a pair of ints."""
     if isinstance(value, (int, np.integer)):
         return int(value), int(value)
-    pair = tuple(int(v) for v in value)
-    if len(pair) != 2:
+    if not isinstance(value, (tuple, list)) or len(value) != 2 or not all(isinstance(v, (int, np.integer))
+                                                                          for v in value):
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return pair
+    return int(value[0]), int(value[1])
 
 
 # ----------------------------------------------------------------------------- the computation
@@ -146,7 +98,7 @@ def _pad(x, geo):
     """x zero-padded to (N, C, Hp, Wp) (x itself when there is no padding)."""
     if geo.Hp == geo.H and geo.Wp == geo.W:
         return x
-    xp = _pool.take((geo.N, geo.C, geo.Hp, geo.Wp), x.dtype)
+    xp = np.empty((geo.N, geo.C, geo.Hp, geo.Wp), x.dtype)
     H, W, pt, pl = geo.H, geo.W, geo.pt, geo.pl
     xp[:, :, :pt] = 0
     xp[:, :, pt + H:] = 0
@@ -166,15 +118,13 @@ def _im2col(x, geo, ones_row):
     windows = as_strided(xp, shape=(g, Cg, kh, kw, geo.N, geo.OH, geo.OW),
                          strides=(Cg * sc, sc, geo.dh * sh, geo.dw * sw, sn, geo.sh * sh, geo.sw * sw),
                          writeable=False)
-    col = _pool.take((g, geo.Kg + ones_row, geo.L), x.dtype)
+    col = np.empty((g, geo.Kg + ones_row, geo.L), x.dtype)
     rows = _view(col[:, :geo.Kg], windows.shape)
     for i in range(kh):  # one copy per kernel offset: faster than copying the 7-d view at once
         for j in range(kw):
             rows[:, :, i, j] = windows[:, :, i, j]
     if ones_row:
         col[:, geo.Kg] = 1
-    if xp is not x:
-        _pool.give(xp)
     return col
 
 
@@ -184,17 +134,13 @@ def _apply_weights(col, w, b, geo):
     wb[:, :, :geo.Kg] = w.reshape(geo.g, geo.Og, geo.Kg)
     if b is not None:
         wb[:, :, geo.Kg] = b.reshape(geo.g, geo.Og)
-    y_cn = _pool.take((geo.g, geo.Og, geo.L), col.dtype)
-    np.matmul(wb, col, out=y_cn)
-    y = np.empty((geo.N, geo.O, geo.OH, geo.OW), col.dtype)
-    np.copyto(y, y_cn.reshape(geo.O, geo.N, geo.OH, geo.OW).transpose(1, 0, 2, 3))
-    _pool.give(y_cn)
-    return y
+    y_cn = np.matmul(wb, col)
+    return np.ascontiguousarray(y_cn.reshape(geo.O, geo.N, geo.OH, geo.OW).transpose(1, 0, 2, 3))
 
 
 def _channels_first(gy, geo):
     """dL/dy (N, O, OH, OW) rearranged to (groups, O/groups, N·OH·OW), the layout of W @ col."""
-    gy_cn = _pool.take((geo.g, geo.Og, geo.L), gy.dtype)
+    gy_cn = np.empty((geo.g, geo.Og, geo.L), gy.dtype)
     np.copyto(_view(gy_cn, (geo.O, geo.N, geo.OH, geo.OW)), gy.transpose(1, 0, 2, 3))
     return gy_cn
 
@@ -211,50 +157,49 @@ def _weight_grad(gy_cn, col, geo):
 def _col2im(gy, w, geo, bias=None, gy_cn=None):
     """dL/dx (N, C, H, W) of the convolution for dL/dy ``gy`` (N, O, OH, OW), plus ``bias`` per
     channel (the transposed convolution's output):  for each kernel offset (i, j),
-    dL/dx_padded[:, :, r·s + i·d, c·s + j·d] += Wᵀ[:, :, i, j] @ dL/dy[:, :, r, c]."""
+    dL/dx_padded[:, :, r·s + i·d, c·s + j·d] += Wᵀ[:, :, i, j] @ dL/dy[:, :, r, c].
+    ``gy_cn`` is gy already in the (groups, O/groups, N·OH·OW) layout, if the caller has it."""
     g, Cg, Og, N = geo.g, geo.Cg, geo.Og, geo.N
     Hp, Wp = geo.Hp, geo.Wp
     # wt[i·kw + j] = W[:, :, i, j]ᵀ per group: (kh·kw, groups, C/groups, O/groups)
     wt = np.ascontiguousarray(w.reshape(g, Og, Cg, geo.kh * geo.kw).transpose(3, 0, 2, 1))
-    acc = _pool.take((g, Cg, N * Hp * Wp), gy.dtype)  # dL/dx_padded, channels first (C, N, Hp, Wp)
+    acc = np.empty((g, Cg, N * Hp * Wp), gy.dtype)  # dL/dx_padded, channels first (C, N, Hp, Wp)
     offsets = [(i, j) for i in range(geo.kh) for j in range(geo.kw)]
     if geo.sh == geo.sw == 1:
         # dL/dy placed on the padded grid (zero elsewhere): offset (i, j) is then the constant
         # shift i·d·Wp + j·d of the flat index, and each addition runs over whole rows.
-        src = _pool.take((g, Og, N, Hp, Wp), gy.dtype)
+        src = np.empty((g, Og, N, Hp, Wp), gy.dtype)
         src[:, :, :, geo.OH:] = 0
         src[:, :, :, :geo.OH, geo.OW:] = 0
-        np.copyto(_view(src, (geo.O, N, Hp, Wp))[:, :, :geo.OH, :geo.OW], gy.transpose(1, 0, 2, 3))
+        # (from gy_cn when the caller made it: it is in the cache then)
+        gy_o_first = gy.transpose(1, 0, 2, 3) if gy_cn is None else gy_cn.reshape(geo.O, N, geo.OH, geo.OW)
+        np.copyto(_view(src, (geo.O, N, Hp, Wp))[:, :, :geo.OH, :geo.OW], gy_o_first)
         src = src.reshape(g, Og, N * Hp * Wp)
-        term = _pool.take(acc.shape, gy.dtype)
+        term = np.empty(acc.shape, gy.dtype)
         np.matmul(wt[0], src, out=acc)  # offset (0, 0): shift 0
         for k, (i, j) in enumerate(offsets[1:], 1):
             np.matmul(wt[k], src, out=term)
             shift = i * geo.dh * Wp + j * geo.dw
             acc[:, :, shift:] += term[:, :, :term.shape[2] - shift]
-        _pool.give(src, term)
     else:
-        own_cn = gy_cn is None
-        if own_cn:
+        if gy_cn is None:
             gy_cn = _channels_first(gy, geo)
-        term = _pool.take((g, Cg, geo.L), gy.dtype)
+        term = np.empty((g, Cg, geo.L), gy.dtype)
         acc[...] = 0
         acc_4d = acc.reshape(geo.C, N, Hp, Wp)
         term_4d = term.reshape(geo.C, N, geo.OH, geo.OW)
         for k, (i, j) in enumerate(offsets):
             np.matmul(wt[k], gy_cn, out=term)
             r, c = i * geo.dh, j * geo.dw
-            acc_4d[:, :, r:r + (geo.OH - 1) * geo.sh + 1:geo.sh, c:c + (geo.OW - 1) * geo.sw + 1:geo.sw] += term_4d
-        _pool.give(term)
-        if own_cn:
-            _pool.give(gy_cn)
+            rows = slice(r, r + (geo.OH - 1) * geo.sh + 1, geo.sh)
+            cols = slice(c, c + (geo.OW - 1) * geo.sw + 1, geo.sw)
+            acc_4d[:, :, rows, cols] += term_4d
     inner = acc.reshape(geo.C, N, Hp, Wp)[:, :, geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W]
     gx = np.empty((N, geo.C, geo.H, geo.W), gy.dtype)
     if bias is None:
         np.copyto(gx, inner.transpose(1, 0, 2, 3))
     else:
         np.add(inner.transpose(1, 0, 2, 3), bias.reshape(1, -1, 1, 1), out=gx)
-    _pool.give(acc)
     return gx
 
 
@@ -273,8 +218,6 @@ class Conv2d(Function):
         y = _apply_weights(col, w, b, geo)
         if is_grad_enabled() and self.needs_input_grad[1]:
             self.col = col  # reused by the weight gradient
-        else:
-            _pool.give(col)
         return y
 
     def backward(self, gy):
@@ -287,13 +230,8 @@ class Conv2d(Function):
             gb = gy.sum(axis=(0, 2, 3))
         if need[0]:
             gx = _col2im(gy, self.inputs[1].data, geo, gy_cn=gy_cn)
-        _pool.give(gy_cn)
         grads = tuple(None if g is None else Tensor._wrap(g) for g in (gx, gw, gb))
         return grads[:len(need)]
-
-    def release(self):
-        _pool.give(self.__dict__.get("col"))
-        super().release()
 
 
 class ConvTranspose2d(Function):
@@ -318,8 +256,6 @@ class ConvTranspose2d(Function):
             if need[1]:
                 x_cn = _channels_first(x, geo)
                 gw = _weight_grad(x_cn, col, geo)[0]
-                _pool.give(x_cn)
-            _pool.give(col)
         if len(need) == 3 and need[2]:
             gb = gy.sum(axis=(0, 2, 3))
         grads = tuple(None if g is None else Tensor._wrap(g) for g in (gx, gw, gb))
@@ -340,7 +276,8 @@ def _check_arguments(name, x, weight, bias, groups, stride, dilation):
     if not isinstance(groups, (int, np.integer)) or groups < 1:
         raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
     if min(stride) < 1 or min(dilation) < 1:
-        raise ValueError(f"{name}: stride and dilation must be at least 1, got stride={stride}, dilation={dilation}")
+        raise ValueError(f"{name}: stride and dilation must be at least 1, got stride={stride}, "
+                         f"dilation={dilation}")
     expected = weight.shape[0] if name == "conv2d" else weight.shape[1] * groups
     if bias is not None and bias.shape != (expected,):
         raise ShapeError(f"{name}: bias has shape {bias.shape} but the layer has {expected} output channels "
@@ -382,7 +319,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
         y[n, o, r, c] = b[o] + Σ_{ch, i, j} W[o, ch, i, j] · x_padded[n, ch', r·s + i·d, c·s + j·d]
 
-    (ch' runs over the input channels of o's group) with output size
+    (ch' = g·C/groups + ch, g = o // (O/groups) the group of output channel o) with output size
 
         OH = floor((H + 2·p - d·(kh - 1) - 1) / s) + 1,   OW likewise.
 
@@ -394,7 +331,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """
     x, weight = as_tensor(x), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
-    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    stride, dilation = _pair(stride, "conv2d: stride"), _pair(dilation, "conv2d: dilation")
     _check_arguments("conv2d", x, weight, bias, groups, stride, dilation)
     x, weight, bias = _same_dtype(x, weight, bias)
     kernel = weight.shape[2:]
@@ -409,7 +346,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         else:
             raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
     else:
-        ph, pw = _pair(padding, "padding")
+        ph, pw = _pair(padding, "conv2d: padding")
         if min(ph, pw) < 0:
             raise ValueError(f"conv2d: padding must be non-negative, got {padding!r}")
         pads = (ph, ph, pw, pw)
@@ -432,7 +369,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     respect to its input, so that each input pixel spreads W-weighted copies of itself over a
     kh x kw window of the output:
 
-        y_padded[n, o', r·s + i·d, c·s + j·d] += Σ_ch x[n, ch, r, c] · W[ch, o, i, j],   y = crop(y_padded) + b
+        y_padded[n, g·C_out/groups + o, r·s + i·d, c·s + j·d] += Σ_ch x[n, ch, r, c] · W[ch, o, i, j]
+        y = y_padded without its p-wide border, + b[o]     (ch over group g's input channels)
 
     with output size (``padding`` p crops the border, ``output_padding`` adds rows/columns at the
     bottom/right, smaller than the stride or the dilation)
@@ -444,9 +382,10 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     """
     x, weight = as_tensor(x), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
-    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
-    ph, pw = _pair(padding, "padding")
-    oph, opw = _pair(output_padding, "output_padding")
+    stride = _pair(stride, "conv_transpose2d: stride")
+    dilation = _pair(dilation, "conv_transpose2d: dilation")
+    ph, pw = _pair(padding, "conv_transpose2d: padding")
+    oph, opw = _pair(output_padding, "conv_transpose2d: output_padding")
     _check_arguments("conv_transpose2d", x, weight, bias, groups, stride, dilation)
     x, weight, bias = _same_dtype(x, weight, bias)
     if min(ph, pw, oph, opw) < 0:

@@ -10,12 +10,13 @@ from .module import Module, Parameter
 
 
 def _pair(value, name):
+    """(value, value) for an int, the pair itself for a pair of ints."""
     if isinstance(value, (int, np.integer)):
         return int(value), int(value)
-    pair = tuple(int(v) for v in value)
-    if len(pair) != 2:
+    if not isinstance(value, (tuple, list)) or len(value) != 2 or not all(isinstance(v, (int, np.integer))
+                                                                          for v in value):
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return pair
+    return int(value[0]), int(value[1])
 
 
 def _empty(*shape):
@@ -28,7 +29,8 @@ class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                  init_scheme, transposed, output_padding=(0, 0)):
         super().__init__()
-        if not isinstance(groups, (int, np.integer)) or groups < 1 or in_channels % groups or out_channels % groups:
+        if (not isinstance(groups, (int, np.integer)) or groups < 1
+                or in_channels % groups or out_channels % groups):
             raise ValueError(f"{type(self).__name__}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must both be divisible by groups ({groups})")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
@@ -38,7 +40,10 @@ class _ConvNd(Module):
         self.dilation = _pair(dilation, "dilation")
         self.output_padding = output_padding
         # PyTorch's layouts: Conv2d (out, in / groups, kh, kw), ConvTranspose2d (in, out / groups, kh, kw)
-        weight_shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
+        if transposed:
+            weight_shape = (in_channels, out_channels // groups)
+        else:
+            weight_shape = (out_channels, in_channels // groups)
         self.weight = _empty(*weight_shape, *self.kernel_size)
         self.register_parameter("bias", _empty(out_channels) if bias else None)
         self.reset_parameters(init_scheme)
@@ -97,6 +102,7 @@ class ConvTranspose2d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, init="default"):
+        _pair(padding, "ConvTranspose2d: padding")  # no 'same' / 'valid' here (nor in PyTorch)
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, init,
                          transposed=True, output_padding=_pair(output_padding, "output_padding"))
 

@@ -47,6 +47,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..tensor import Function, ShapeError, Tensor, is_grad_enabled
 from .ops import as_tensor
+from .ops import pair as _pair
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -79,16 +80,6 @@ class _Geometry:
             self.OH, self.OW = output_size
         self.Kg = self.Cg * self.kh * self.kw  # rows of col per group (without the ones row)
         self.L = self.N * self.OH * self.OW  # columns of col
-
-
-def _pair(value, name):
-    """(value, value) for an int, the pair itself for a pair of ints."""
-    if isinstance(value, (int, np.integer)):
-        return int(value), int(value)
-    if not isinstance(value, (tuple, list)) or len(value) != 2 or not all(isinstance(v, (int, np.integer))
-                                                                          for v in value):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return int(value[0]), int(value[1])
 
 
 # ----------------------------------------------------------------------------- the computation

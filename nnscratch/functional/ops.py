@@ -52,6 +52,16 @@ def _keepdims_shape(shape, axis):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def pair(value, name):
+    """(value, value) for an int, the pair itself for a pair of ints (kernel sizes, strides ...)."""
+    if isinstance(value, (int, np.integer)):
+        return int(value), int(value)
+    if not isinstance(value, (tuple, list)) or len(value) != 2 or not all(isinstance(v, (int, np.integer))
+                                                                          for v in value):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return int(value[0]), int(value[1])
+
+
 def _pick(axis, dim):
     """Accept PyTorch's ``dim=`` as a synonym of ``axis=``."""
     return axis if dim is None else dim

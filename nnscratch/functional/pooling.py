@@ -27,18 +27,9 @@ import numpy as np
 from .. import backend
 from ..tensor import Function, ShapeError, is_grad_enabled
 from .ops import as_tensor
+from .ops import pair as _pair
 
 # ----------------------------------------------------------------------------- geometry
-
-
-def _pair(value, name):
-    """An int or a pair of ints as a pair."""
-    if isinstance(value, (int, np.integer)):
-        return int(value), int(value)
-    value = tuple(value)
-    if len(value) != 2 or not all(isinstance(v, (int, np.integer)) for v in value):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return int(value[0]), int(value[1])
 
 
 class _Axis:

@@ -5,18 +5,9 @@ import numpy as np
 
 from .. import backend
 from .. import functional as F
+from ..functional.ops import pair as _pair
 from . import init
 from .module import Module, Parameter
-
-
-def _pair(value, name):
-    """(value, value) for an int, the pair itself for a pair of ints."""
-    if isinstance(value, (int, np.integer)):
-        return int(value), int(value)
-    if not isinstance(value, (tuple, list)) or len(value) != 2 or not all(isinstance(v, (int, np.integer))
-                                                                          for v in value):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return int(value[0]), int(value[1])
 
 
 def _empty(*shape):

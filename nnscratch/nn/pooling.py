@@ -3,7 +3,7 @@ AdaptiveAvgPool2d, Dropout2d and BatchNorm2d, with PyTorch's arguments (see
 ``nnscratch.functional.pooling`` for how pooling is computed)."""
 
 from .. import functional as F
-from .layers import _BatchNorm
+from .layers import Dropout, _BatchNorm
 from .module import Module
 
 
@@ -64,21 +64,12 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
-class Dropout2d(Module):
+class Dropout2d(Dropout):
     """Channel dropout: in training, zero each whole channel x[n, c] with probability p and scale the
     others by 1 / (1 - p); in evaluation, the identity."""
 
-    def __init__(self, p=0.5):
-        super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"dropout probability must be in [0, 1], got {p}")
-        self.p = p
-
     def forward(self, x):
         return F.dropout2d(x, self.p, self.training)
-
-    def extra_repr(self):
-        return f"p={self.p}"
 
 
 class BatchNorm2d(_BatchNorm):

@@ -1,5 +1,6 @@
 """Shared fixtures: a seeded random generator and input makers that keep values away from kinks."""
 
+import sys
 import zlib
 
 import numpy as np
@@ -8,8 +9,12 @@ import pytest
 
 @pytest.fixture
 def rng(request):
-    """A numpy Generator seeded from the test's name (stable from run to run, different per case)."""
-    return np.random.default_rng(zlib.crc32(request.node.name.encode()))
+    """A numpy Generator seeded from the test's name (stable from run to run, different per case);
+    PyTorch, when a test module imported it, is seeded the same (its module initialisation)."""
+    seed = zlib.crc32(request.node.name.encode())
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+    return np.random.default_rng(seed)
 
 
 def _away_from(x, points, margin):

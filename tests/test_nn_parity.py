@@ -14,7 +14,6 @@ Skipped when torch is not installed (``pip install torch==2.13.0``, the CPU buil
 """
 
 import itertools
-import zlib
 
 import numpy as np
 import pytest
@@ -32,14 +31,6 @@ REDUCTIONS = ["mean", "sum", "none"]
 
 
 # ----------------------------------------------------------------------------- helpers
-
-@pytest.fixture
-def rng(request):
-    """A numpy Generator seeded from the test's name; also seeds torch (module initialisation)."""
-    seed = zlib.crc32(request.node.name.encode())
-    torch.manual_seed(seed)
-    return np.random.default_rng(seed)
-
 
 def f32(a):
     return np.asarray(a, dtype=np.float32)

@@ -12,7 +12,6 @@ Dropout2d is not here: its mask comes from nnscratch's generator, which cannot m
 Skipped when torch is not installed (``pip install torch==2.13.0``, the CPU build).
 """
 
-import zlib
 
 import numpy as np
 import pytest
@@ -25,13 +24,6 @@ torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 RTOL = ATOL = 1e-5
-
-
-@pytest.fixture
-def rng(request):
-    seed = zlib.crc32(request.node.name.encode())
-    torch.manual_seed(seed)
-    return np.random.default_rng(seed)
 
 
 def f32(a):

@@ -20,7 +20,9 @@ Each side runs in its own child process (so peak memory is its own): the same in
 by nnscratch, loaded into torch), the same order of batches (the same seeded permutations or
 draws), the same batch size. nnscratch trains with its own DataLoader and ``fit``; PyTorch with a
 plain indexing loop over tensors (its fastest form). Reported: seconds per training epoch (mean,
-excluding evaluation), samples/s, the ratio, peak RSS and the final test accuracy. The two sides
+excluding evaluation), samples/s, the ratio, peak RSS, the final test accuracy, and the achieved
+GFLOP/s (the matrix-product FLOPs of a training sample, ``common.training_flops``, times samples/s)
+against NumPy's float32 1024x1024 matrix-product rate measured in the same process. The two sides
 run ``--repeats`` times, alternating, and each side's fastest run is reported (this machine is
 shared; single runs drift by 20%).
 """
@@ -34,6 +36,7 @@ import time
 from queue import Empty
 
 import numpy as np
+from common import matmul_gflops, training_flops
 
 WORKLOADS = {
     "two-layer": dict(dataset="mnist", hidden=[50], activation="sigmoid", init=0.01, dropout=0.0, optimizer="sgd",
@@ -138,7 +141,8 @@ def run_nnscratch(w, queue):
     acc = evaluate(model, DataLoader(TensorDataset(x_test, t_test), 1000))["accuracy"]
     steps = sum(1 for _ in batch_orders(len(x), w)[0])
     queue.put(dict(epoch=float(np.mean(history.time)), accuracy=acc, rss=peak_rss_mb(),
-                   samples=steps * w["batch_size"], total=float(np.sum(history.time))))
+                   samples=steps * w["batch_size"], total=float(np.sum(history.time)),
+                   flops=training_flops(model, x.shape[1:]), matmul=matmul_gflops()))
 
 
 def run_torch(w, queue):
@@ -213,7 +217,7 @@ def main():
         have_torch = False
         print("PyTorch is not installed: nnscratch only (pip install torch==2.13.0)")
     print(f"{'workload':10s} {'side':9s} {'s/epoch':>8s} {'samples/s':>10s} {'total s':>8s} {'peak MB':>8s} "
-          f"{'test acc':>8s}")
+          f"{'test acc':>8s} {'GFLOP/s':>8s}")
     for name in args.workloads:
         sides = [("nnscratch", run_nnscratch)] + ([("PyTorch", run_torch)] if have_torch else [])
         runs = {side: [] for side, _ in sides}
@@ -222,9 +226,12 @@ def main():
                 runs[side].append(in_child(target, WORKLOADS[name]))
         rows = [(side, min(results, key=lambda r: r["epoch"])) for side, results in runs.items()]
         ours = rows[0][1]
-        for side, r in rows:
+        for side, r in rows:  # the same matrix-product FLOPs on both sides (training_flops)
+            gflops = ours["flops"] * r["samples"] / r["epoch"] / 1e9
             print(f"{name:10s} {side:9s} {r['epoch']:8.3f} {r['samples'] / r['epoch']:10.0f} {r['total']:8.2f} "
-                  f"{r['rss']:8.0f} {r['accuracy']:8.2%}")
+                  f"{r['rss']:8.0f} {r['accuracy']:8.2%} {gflops:8.1f}")
+        print(f"{name:10s} {ours['flops'] / 1e6:.2f} MFLOP per training sample (matrix products); NumPy float32 "
+              f"1024x1024 matmul here: {ours['matmul']:.0f} GFLOP/s")
         if have_torch:
             print(f"{name:10s} ratio nnscratch / PyTorch (s/epoch): {ours['epoch'] / rows[1][1]['epoch']:.2f}x")
         sys.stdout.flush()

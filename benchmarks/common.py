@@ -25,3 +25,49 @@ def import_torch():
         return None
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     return torch
+
+
+def training_flops(model, sample_shape):
+    """Floating-point operations of one training sample through ``model`` (a Sequential of layers;
+    nested Sequentials are walked): the matrix products only, which are nearly all of the work.
+    Forward: 2·in·out per Linear, 2·(C_in/groups)·kh·kw per output element of a Conv2d. Backward:
+    the same again for the weight gradient and again for the input gradient, except at the first
+    layer, whose input (the data) needs none."""
+    import numpy as np
+
+    import nnscratch as ns
+
+    def leaves(module):
+        children = list(module.children()) if hasattr(module, "children") else []
+        return [leaf for child in children for leaf in leaves(child)] if children else [module]
+
+    x, total, first = ns.zeros((1, *sample_shape)), 0, True
+    with ns.no_grad():
+        for layer in leaves(model):
+            y = layer(x)
+            kind = type(layer).__name__
+            if kind == "Linear":
+                forward = 2 * layer.in_features * layer.out_features
+            elif kind == "Conv2d":
+                kh, kw = layer.kernel_size
+                forward = 2 * (layer.in_channels // layer.groups) * kh * kw * int(np.prod(y.shape[1:]))
+            else:
+                forward = 0
+            if forward:
+                total += forward * (2 if first else 3)
+                first = False
+            x = y
+    return total
+
+
+def matmul_gflops(n=1024, repeats=10):
+    """The machine's float32 matrix-product rate through NumPy, n x n times n x n (best of ``repeats``)."""
+    import numpy as np
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    a @ a
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ a
+        best = min(best, time.perf_counter() - start)
+    return 2 * n ** 3 / best / 1e9

@@ -1,4 +1,4 @@
-"""The ``nnscratch`` command line: train, eval, predict, info, data, check.
+"""The ``nnscratch`` command line: train, eval, predict, info, data, check, lab.
 
 Every command has ``--help``. Bad arguments, missing files and unknown datasets print one line
 ``nnscratch: error: ...`` and exit with a non-zero status, never a traceback.
@@ -79,6 +79,19 @@ def build_parser():
     train.add_argument("--out", metavar="DIR", help="run directory (default runs/DATASET-MODEL-TIME)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last.npz")
     train.add_argument("--quiet", action="store_true", help="no progress output")
+    train.add_argument("--pretrain-epochs", type=_positive_int, metavar="N",
+                       help="dbn preset: epochs of unsupervised pre-training per RBM (default 10)")
+    train.add_argument("--cd-k", type=_positive_int, metavar="K", help="dbn preset: Gibbs steps per update, CD-k (default 1)")
+    train.add_argument("--pcd", action="store_true", default=None,
+                       help="dbn preset: persistent contrastive divergence (chains kept between mini-batches)")
+    train.add_argument("--serve", action="store_true", help="open the playground (a local web page) and stream "
+                                                             "the loss/accuracy curves to it while training")
+    train.add_argument("--host", default="127.0.0.1", help="with --serve: address to listen on (default 127.0.0.1)")
+    train.add_argument("--port", type=int, default=8000, help="with --serve: port (default 8000; 0 = any free port)")
+    train.add_argument("--distributed", action="store_true",
+                       help="data-parallel training over MPI: start with 'mpiexec -n N nnscratch train ... "
+                            "--distributed' (needs pip install 'nnscratch[mpi]'); --batch-size stays the global "
+                            "batch, split over the N processes")
     train.set_defaults(run=_train)
 
     ev = commands.add_parser("eval", help="evaluate a trained model on its test set",
@@ -109,6 +122,28 @@ def build_parser():
 
     check = commands.add_parser("check", help="verify autograd on the seeds' simpleNet against numerical gradients")
     check.set_defaults(run=_check)
+
+    serve = commands.add_parser(
+        "serve", help="the playground: draw a digit in the browser and watch a trained network think",
+        description="Start a local web server with the playground page: draw or upload a digit, see the "
+                    "prediction, every hidden layer's activations and weight images, and each run's training "
+                    "curves. Give run directories, checkpoints or folders of runs (default ./runs).")
+    serve.add_argument("models", nargs="*", metavar="RUN_DIR_OR_MODEL",
+                       help="run directories, .npz checkpoints or folders of runs (default ./runs)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free port)")
+    serve.add_argument("--verbose", action="store_true", help="log every request")
+    serve.set_defaults(run=_serve)
+
+    lab = commands.add_parser(
+        "lab", help="concept demos: numbers and figures of how networks learn",
+        description="'nnscratch lab list' lists the demos; 'nnscratch lab NAME' runs one, prints its numbers "
+                    "and writes its figures (PNG) into --out (default lab/NAME/).")
+    lab.add_argument("name", metavar="NAME", help="a demo name, or 'list'")
+    lab.add_argument("--out", metavar="DIR", help="folder for the figures (default lab/NAME/)")
+    lab.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    lab.add_argument("--full", action="store_true", help="the full-size variant (slower)")
+    lab.set_defaults(run=_lab)
     return parser
 
 
@@ -118,11 +153,83 @@ def _train(args):
     from .runner import train_run
     overrides = {k: getattr(args, k) for k in ("hidden", "activation", "optimizer", "lr", "epochs", "batch_size",
                                                "dropout", "weight_decay", "batchnorm", "augment", "validation_split", "schedule",
-                                               "patience", "clip_grad_norm", "seed", "limit")}
+                                               "patience", "clip_grad_norm", "seed", "limit",
+                                               "pretrain_epochs", "cd_k", "pcd")}
     if args.resume and not args.out:
         raise UsageError("nnscratch train: --resume needs --out DIR, the run directory to continue")
-    train_run(args.dataset, args.model, out=args.out, resume=args.resume, verbose=not args.quiet, **overrides)
+    if getattr(args, "serve", False):
+        if getattr(args, "distributed", False):
+            raise UsageError("nnscratch train: --serve and --distributed cannot be combined; serve a "
+                             "single-process run, or watch a distributed one afterwards with 'nnscratch serve'")
+        return _train_serving(args, overrides)
+    if not getattr(args, "distributed", False):
+        train_run(args.dataset, args.model, out=args.out, resume=args.resume, verbose=not args.quiet, **overrides)
+        return 0
+    from .distributed import get_communicator
+    comm = get_communicator("mpi")
+    if comm.size == 1:
+        print("nnscratch: note: --distributed with a single process; start it as 'mpiexec -n N nnscratch train "
+              "... --distributed' to train on N", file=sys.stderr)
+    try:
+        train_run(args.dataset, args.model, out=args.out, resume=args.resume, verbose=not args.quiet, comm=comm,
+                  **overrides)
+    except (Exception, KeyboardInterrupt) as e:
+        if comm.size == 1:
+            raise
+        _abort_ranks(comm, e)  # the other ranks would wait for this one forever
     return 0
+
+
+def _abort_ranks(comm, error):
+    """Print the error of this rank and end every rank of the MPI job (exit status 1)."""
+    if not isinstance(error, (OSError, ValueError, KeyError, ImportError, FloatingPointError, KeyboardInterrupt)):
+        import traceback
+        traceback.print_exception(type(error), error, error.__traceback__)
+    message = str(error).strip().strip('"') or type(error).__name__
+    print(f"nnscratch: error on rank {comm.rank} of {comm.size}: {message} (stopping all {comm.size} ranks)",
+          file=sys.stderr, flush=True)
+    comm.abort(1)
+
+
+def _train_serving(args, overrides):
+    """train --serve: the playground runs in a thread, fed each epoch (and a few times a second) by a
+    MetricsPublisher; it stays open after training until Ctrl-C."""
+    import time
+
+    from .runner import train_run
+    from .serve import LiveFeed, announce, make_server, start_in_thread
+    from .serve.store import RefreshStore
+    from .train.callbacks import MetricsPublisher
+    out = args.out or os.path.join("runs", f"{args.dataset}-{args.model}-{time.strftime('%Y%m%d-%H%M%S')}")
+    os.makedirs(out, exist_ok=True)
+    feed = LiveFeed()
+    server = make_server([out], args.host, args.port, feed=feed)
+    thread = start_in_thread(server)
+    try:
+        if os.path.isfile(os.path.join(out, "model.npz")):  # --resume: before training reseeds the generator
+            server.store.preload(os.path.join(out, "model.npz"))
+        announce(server)
+        feed.publish({"type": "run", "dataset": args.dataset, "model": args.model, "out": out,
+                      "model_id": os.path.basename(os.path.normpath(out))})
+        try:
+            result = train_run(args.dataset, args.model, out=out, resume=args.resume, verbose=not args.quiet,
+                               callbacks=[RefreshStore(server.store, os.path.join(out, "model.npz")),
+                                          MetricsPublisher(feed.publish)], **overrides)
+        except Exception as e:
+            feed.publish({"type": "error", "message": str(e)})
+            raise
+        feed.publish({"type": "done", "accuracy": result["accuracy"], "out": out})
+        print(f"training finished; the playground stays open at {server.url} (Ctrl-C to stop)", flush=True)
+        thread.join()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return 0
+
+
+def _serve(args):
+    from .serve import serve
+    return serve(args.models, host=args.host, port=args.port, quiet=not args.verbose)
 
 
 def _eval(args):
@@ -230,6 +337,22 @@ def _check(args):
     print("numerical gradient dL/dW:\n", np.array2string(numeric, precision=8))
     print(f"largest difference {diff:.2e}: {'OK' if diff < 1e-6 else 'MISMATCH'}")
     return 0 if diff < 1e-6 else 1
+
+
+def _lab(args):
+    from . import lab
+    if args.name == "list":
+        for name, title in lab.titles().items():
+            print(f"  {name:24s} {title}")
+        return 0
+    if args.name not in lab.DEMOS:
+        raise KeyError(f"unknown demo {args.name!r}; see 'nnscratch lab list'")
+    result = lab.run(args.name, seed=args.seed, full=args.full)
+    print(result.report.rstrip())
+    paths = result.save(args.out or os.path.join("lab", args.name))
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
 
 
 # ----------------------------------------------------------------------------- entry point

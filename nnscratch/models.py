@@ -96,8 +96,18 @@ def row_lstm(in_channels=1, num_classes=10, input_size=28, hidden_size=128, num_
                          nn.SequenceClassifier(input_size, hidden_size, num_classes, num_layers, cell))
 
 
+def dbn(sizes, dropout=0.0, input_mean=None, input_std=None):
+    """The network a deep belief net becomes for fine-tuning (``nn.DBN.to_mlp``): an MLP of
+    ``sizes`` with sigmoid hidden layers (their weights come from the pre-trained RBMs) on
+    flattened images."""
+    return mlp(sizes, activation="sigmoid", dropout=dropout, init="xavier", input_mean=input_mean,
+               input_std=input_std)
+
+
 ARCHITECTURES = {"mlp": mlp, "simple_cnn": simple_cnn, "lenet5": lenet5, "deep_cnn": deep_cnn, "resnet": resnet,
                  "row_lstm": row_lstm}
+
+ARCHITECTURES["dbn"] = dbn
 
 SimpleConvNet, LeNet5, DeepConvNet, ResNet = simple_cnn, lenet5, deep_cnn, resnet
 

@@ -45,6 +45,14 @@ PRESETS = {
                     "state; Adam 1e-3 with cosine decay, batch 100, 12 epochs, gradient norm clipped at 5",
         arch="row_lstm", standardize=True, optimizer="adam", lr=1e-3, schedule="cosine", batch_size=100,
         epochs=12, clip_grad_norm=5.0, sampling="shuffle", validation_split=0.1),
+    "dbn": dict(
+        description="a deep belief net: RBMs 784-500-500-2000 pre-trained one by one without labels (CD-1, lr 0.1, "
+                    "momentum 0.5 then 0.9, weight decay 2e-4, batch 100, 10 epochs each), then the sigmoid MLP "
+                    "784-500-500-2000-10 they initialise fine-tuned by backpropagation with dropout 0.2: SGD "
+                    "momentum 0.9, lr 0.1 with cosine decay, batch 100, 30 epochs, all 60,000 training images",
+        arch="dbn", hidden=[500, 500, 2000], dropout=0.2, pretrain_epochs=10, cd_k=1, pcd=False, pretrain_lr=0.1,
+        pretrain_momentum=0.9, pretrain_weight_decay=2e-4, pretrain_batch_size=100, optimizer="momentum", lr=0.1,
+        schedule="cosine", batch_size=100, epochs=30, sampling="shuffle", validation_split=0.0),
 }
 
 # What every run has unless the preset or the command line says otherwise.
@@ -61,6 +69,8 @@ def resolve(model, overrides):
         raise ValueError(f"unknown model preset {model!r}; choose one of {', '.join(PRESETS)}")
     preset = PRESETS[model]
     mlp_only = [k for k in MLP_OPTIONS if overrides.get(k) is not None]
+    if preset.get("arch") == "dbn":  # the MLP a DBN becomes takes its sizes and dropout, not the rest
+        mlp_only = [k for k in mlp_only if k not in ("hidden", "dropout")]
     if preset.get("arch", "mlp") != "mlp" and mlp_only:
         raise ValueError(f"--{mlp_only[0]} applies to the MLP presets only, not to the {model} preset")
     settings = dict(DEFAULTS)

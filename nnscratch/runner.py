@@ -26,6 +26,7 @@ from .data import DataLoader, TensorDataset, toy
 from .data.mnist import DATASETS as IMAGE_DATASETS
 from .data.mnist import load_mnist
 from .data.transforms import Compose, RandomRotation, RandomShift
+from .backend import manual_seed
 from .models import build_model
 from .presets import resolve
 from .train import evaluate, fit, load_checkpoint, predict_proba
@@ -91,6 +92,9 @@ def net_config(settings, data):
     elif not data.is_image:
         raise ValueError(f"the {settings['model']} preset is an image network: it needs an image dataset "
                          f"(mnist or fashion-mnist), not {settings['dataset']}")
+    elif arch == "dbn":
+        config = {"arch": "dbn", "sizes": [int(np.prod(data.x_train.shape[1:])), *settings["hidden"],
+                                           len(data.classes)], "dropout": settings["dropout"]}
     else:
         config = {"arch": arch, "in_channels": data.x_train.shape[1], "num_classes": len(data.classes)}
     if settings["standardize"]:
@@ -145,24 +149,45 @@ def _write_json(path, obj):
     atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
-def train_run(dataset="mnist", model="mlp", out=None, resume=False, verbose=True, log=print, **overrides):
+def train_run(dataset="mnist", model="mlp", out=None, resume=False, verbose=True, log=print, callbacks=(),
+              comm=None, **overrides):
     """Train a preset on a dataset and write the run directory; returns a dict with the test
-    accuracy, the run directory and the History. ``overrides`` are preset settings (lr=, epochs= ...)."""
+    accuracy, the run directory and the History. ``overrides`` are preset settings (lr=, epochs= ...);
+    ``callbacks`` are added to the run's own (e.g. a MetricsPublisher for the live playground).
+    ``comm``: a communicator (``nnscratch.distributed``) for data-parallel training over its ranks,
+    which must all be given the same arguments; rank 0 alone prints and writes the run directory."""
+    extra_callbacks = list(callbacks)
     settings = resolve(model, overrides)
     settings["dataset"] = dataset
+    check_dbn_options(settings)
+    writer = comm is None or comm.rank == 0
+    if comm is not None:
+        from .distributed import check_same
+        check_same(comm, {**settings, "out": out, "resume": resume}, "run settings")
+        verbose = verbose and writer
     out = out or os.path.join("runs", f"{dataset}-{model}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if comm is not None:
+        out = comm.bcast(out)  # rank 0's clock names the directory
     last = os.path.join(out, "last.npz")
     if resume:
         if not os.path.exists(last):
             raise FileNotFoundError(f"cannot resume: {last} does not exist (give --out the run directory to resume)")
         settings = {**load_checkpoint(last)["config"]["settings"], "epochs": settings["epochs"]}
-    os.makedirs(out, exist_ok=True)
+    if writer:
+        os.makedirs(out, exist_ok=True)
 
     data = load_data(dataset, settings["limit"], settings["seed"])
+    if comm is not None:
+        from .distributed.communicator import check_same_data
+        check_same_data(comm, [data.x_train, data.t_train])
     net = net_config(settings, data)
     config = {"settings": settings, "net": net, "classes": data.classes}
-    _write_json(os.path.join(out, "config.json"), config)
+    if writer:
+        _write_json(os.path.join(out, "config.json"), config)
+    manual_seed(settings["seed"])  # the initial weights depend on --seed alone
     network = build_model(net)
+    if settings["arch"] == "dbn" and not resume:  # a resumed run continues from last.npz instead
+        pretrain_dbn(settings, data, network, out if writer else None, verbose, log)
     optimizer = make_optimizer(settings, network.parameters())
     scheduler = make_scheduler(settings, optimizer)
     validation = settings["validation_split"] or None
@@ -171,15 +196,19 @@ def train_run(dataset="mnist", model="mlp", out=None, resume=False, verbose=True
                  ModelCheckpoint(os.path.join(out, "model.npz"), monitor=monitor, save_best_only=True)]
     if settings["patience"]:
         callbacks.append(EarlyStopping("val_loss" if validation else "loss", patience=settings["patience"]))
+    callbacks += extra_callbacks
     if verbose:
         log(f"training {model} on {dataset}: {network.num_parameters():,} parameters, "
-            f"{len(data.x_train):,} training samples{f' ({validation:.0%} held out for validation)' if validation else ''}")
+            f"{len(data.x_train):,} training samples{f' ({validation:.0%} held out for validation)' if validation else ''}"
+            + (f", data-parallel over {comm.size} rank{'s' if comm.size > 1 else ''}" if comm is not None else ""))
     start = time.perf_counter()
     history = fit(network, make_train_loader(settings, data), loss=F.cross_entropy, optimizer=optimizer,
                   epochs=settings["epochs"], validation_split=validation, seed=settings["seed"], scheduler=scheduler,
                   clip_grad_norm=settings["clip_grad_norm"], callbacks=callbacks, verbose=verbose,
-                  resume_from=last if resume else None, config=config)
+                  resume_from=last if resume else None, config=config, comm=comm)
     seconds = time.perf_counter() - start
+    if not writer:
+        return {"accuracy": None, "loss": None, "out": out, "history": history}
 
     load_checkpoint(os.path.join(out, "model.npz"), model=network)
     report = test_report(network, data)
@@ -187,7 +216,8 @@ def train_run(dataset="mnist", model="mlp", out=None, resume=False, verbose=True
     if verbose:
         log(f"test accuracy {report['accuracy']:.2%}. Run directory: {out}")
         for name in ("model.npz", "last.npz", "history.csv", "loss.png", "accuracy.png", "confusion.png",
-                     "mistakes.png", "filters.png", "features.png", "summary.txt"):
+                     "mistakes.png", "filters.png", "features.png", "rbm_filters.png", "rbm_samples.png",
+                     "summary.txt"):
             if os.path.exists(os.path.join(out, name)):
                 log(f"  {os.path.join(out, name)}")
     return {"accuracy": report["accuracy"], "loss": report["loss"], "out": out, "history": history}
@@ -211,6 +241,9 @@ def write_outputs(out, history, report, data, settings, network, seconds):
     lines = [f"dataset: {settings['dataset']}", f"model: {settings['model']} "
              f"({network.num_parameters():,} parameters)", f"optimizer: {settings['optimizer']} lr {settings['lr']}",
              f"epochs: {len(history.loss)} ({seconds:.1f} s, {np.mean(history.time):.2f} s/epoch)",
+             *([f"pre-training: {len(settings['hidden'])} RBMs, {settings['pretrain_epochs']} epochs each, "
+                f"{'PCD' if settings['pcd'] else 'CD'}-{settings['cd_k']}, lr {settings['pretrain_lr']} "
+                "(see pretrain.csv)"] if settings.get("arch") == "dbn" else []),
              f"final train loss {history.loss[-1]:.4f}, train accuracy {history.accuracy[-1]:.2%}"]
     if history.val_accuracy and history.val_accuracy[-1] is not None:
         lines.append(f"best validation accuracy {max(v for v in history.val_accuracy if v is not None):.2%}")
@@ -264,6 +297,73 @@ def write_cnn_pictures(out, network, first_conv, data):
         viz.plot_image_grid([m for layer in maps for m in layer], os.path.join(out, "features.png"), titles=titles, cols=8,
                             title=f"feature maps of test image 0 (true {data.classes[data.t_test[0]]}), "
                                   "first 8 channels per layer")
+
+
+DBN_OPTIONS = ("pretrain_epochs", "cd_k", "pcd")
+
+
+def check_dbn_options(settings):
+    """--pretrain-epochs, --cd-k and --pcd belong to the dbn preset; elsewhere they are an error."""
+    given = [k for k in DBN_OPTIONS if settings.get(k) is not None]
+    if settings["arch"] != "dbn" and given:
+        raise ValueError(f"--{given[0].replace('_', '-')} applies to the dbn preset only "
+                         f"(nnscratch train --model dbn), not to {settings['model']}")
+
+
+def pretrain_dbn(settings, data, network, out, verbose=True, log=print):
+    """Greedy layer-wise pre-training of a DBN on the training images (no labels), its weights
+    copied into ``network`` (the dbn architecture's MLP) for fine-tuning. Writes dbn.npz,
+    pretrain.csv, rbm_filters.png and rbm_samples.png into ``out`` (unless None)."""
+    from . import nn
+    from .backend import manual_seed
+    from .serialization import save
+    sizes = [int(np.prod(data.x_train.shape[1:])), *settings["hidden"]]
+    manual_seed(settings["seed"])
+    dbn = nn.DBN(sizes)
+    momentum = settings["pretrain_momentum"]
+    start = time.perf_counter()
+    histories = dbn.pretrain(data.x_train.reshape(len(data.x_train), -1), epochs=settings["pretrain_epochs"],
+                             batch_size=settings["pretrain_batch_size"], lr=settings["pretrain_lr"], k=settings["cd_k"],
+                             persistent=settings["pcd"], weight_decay=settings["pretrain_weight_decay"],
+                             momentum=lambda epoch: 0.5 if epoch <= 5 else momentum, verbose=verbose, log=log)
+    if verbose:
+        log(f"pre-training done in {time.perf_counter() - start:.1f} s; fine-tuning by backpropagation")
+    mlp = network[len(network) - 1]
+    mlp.load_state_dict(dbn.to_mlp(len(data.classes), dropout=settings["dropout"]).state_dict())
+    if out is None:
+        return dbn
+    save(dbn.state_dict(), os.path.join(out, "dbn.npz"))
+    rows = ["layer,epoch,reconstruction_error,seconds"] + [
+        f"{i + 1},{row['epoch']},{row['reconstruction_error']:.6f},{row['seconds']:.3f}"
+        for i, history in enumerate(histories) for row in history]
+    atomic_write_text(os.path.join(out, "pretrain.csv"), "\n".join(rows) + "\n")
+    try:
+        write_dbn_pictures(out, dbn, data)
+    except ImportError as e:
+        log(f"note: no RBM pictures written ({e})")
+    return dbn
+
+
+def write_dbn_pictures(out, dbn, data, n=10, steps=(1, 10, 100, 1000)):
+    """rbm_filters.png: the first RBM's weights of 100 hidden units as images. rbm_samples.png: ``n``
+    Gibbs chains in the top RBM, started from training images, brought down to pixels after each
+    number of ``steps``."""
+    from . import viz
+    from .backend import manual_seed
+    shape = data.x_train.shape[2:] if data.x_train.ndim == 4 else None
+    if shape is None:
+        return
+    first = dbn.rbms[0].weight.data
+    viz.plot_image_grid(first[:100].reshape(-1, *shape), os.path.join(out, "rbm_filters.png"), cols=10,
+                        symmetric=True, title=f"first RBM: weights of {min(100, len(first))} of {len(first)} "
+                                              "hidden units")
+    manual_seed(0)
+    start = data.x_train[:n].reshape(n, -1)
+    rows = [start] + [dbn.sample(start=start, gibbs_steps=k) for k in steps]
+    titles = [f"{name}" if j == 0 else "" for name in ["data"] + [f"{k} steps" for k in steps] for j in range(n)]
+    viz.plot_image_grid(np.concatenate(rows).reshape(-1, *shape), os.path.join(out, "rbm_samples.png"),
+                        titles=titles, cols=n, title="samples of the DBN: Gibbs chains in the top RBM, "
+                                                     "started from the top row")
 
 
 # ----------------------------------------------------------------------------- using a trained model

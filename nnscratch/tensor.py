@@ -27,13 +27,22 @@ nnscratch never writes into a gradient in place; code that changes a gradient as
 """
 
 import contextlib
+import threading
 import weakref
 
 import numpy as np
 
 from . import backend
 
-_grad_enabled = True
+
+
+class _GradMode(threading.local):
+    """Whether operations record the graph: one flag per thread, as in PyTorch, so that a
+    ``no_grad`` block in one thread (say, a server predicting) does not affect training in another."""
+    enabled = True
+
+
+_grad_mode = _GradMode()
 
 
 class ShapeError(ValueError):
@@ -44,7 +53,7 @@ class ShapeError(ValueError):
 
 def is_grad_enabled():
     """True when operations record the graph for backward."""
-    return _grad_enabled
+    return _grad_mode.enabled
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
@@ -55,13 +64,11 @@ class set_grad_enabled(contextlib.ContextDecorator):
         self._previous = []
 
     def __enter__(self):
-        global _grad_enabled
-        self._previous.append(_grad_enabled)
-        _grad_enabled = self.mode
+        self._previous.append(_grad_mode.enabled)
+        _grad_mode.enabled = self.mode
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self._previous.pop()
+        _grad_mode.enabled = self._previous.pop()
         return False
 
 
@@ -109,7 +116,7 @@ class Function:
     def apply(cls, *inputs, **params):
         fn = cls.__new__(cls)
         # Under no_grad nothing will be differentiated, so forward need not keep anything for backward.
-        needs = tuple([t._requires_grad for t in inputs]) if _grad_enabled else (False,) * len(inputs)
+        needs = tuple([t._requires_grad for t in inputs]) if _grad_mode.enabled else (False,) * len(inputs)
         fn.needs_input_grad = needs
         try:
             y = fn.forward(*[t.data for t in inputs], **params)
@@ -362,7 +369,6 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
     With ``inputs`` given, the gradients of those tensors are returned instead of being stored
     in ``.grad``.
     """
-    global _grad_enabled
     wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
     found = [None] * (0 if inputs is None else len(inputs))
 
@@ -374,7 +380,7 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
             found[i] = g if found[i] is None else found[i] + g
 
     pending = {}  # Function -> dL/d(its output), summed over the uses seen so far
-    previous_mode, _grad_enabled = _grad_enabled, create_graph
+    previous_mode, _grad_mode.enabled = _grad_mode.enabled, create_graph
     try:
         for out, g in zip(outputs, grad_outputs):
             if not out._requires_grad:
@@ -415,7 +421,7 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
             for fn in order:
                 fn.release()
     finally:
-        _grad_enabled = previous_mode
+        _grad_mode.enabled = previous_mode
     return found
 
 

@@ -73,6 +73,29 @@ def test_retain_graph_allows_second_backward():
     np.testing.assert_array_equal(x.grad.data, 4 * x.data)
 
 
+def test_grad_mode_is_per_thread():
+    """A no_grad block in one thread (a server predicting) leaves training in another recording."""
+    import threading
+    x = f64([1.0])
+    inside, outside = threading.Event(), threading.Event()
+    seen = {}
+
+    def predict():
+        with ns.no_grad():
+            seen["worker"] = ns.is_grad_enabled()
+            inside.set()
+            outside.wait(5)
+
+    worker = threading.Thread(target=predict)
+    worker.start()
+    inside.wait(5)
+    y = x * 2            # while the other thread is inside no_grad
+    outside.set()
+    worker.join()
+    assert seen["worker"] is False
+    assert y.requires_grad and ns.is_grad_enabled()
+
+
 def test_no_grad_context_and_decorator_build_no_graph():
     x = f64([1.0])
     with ns.no_grad():

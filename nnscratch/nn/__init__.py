@@ -12,3 +12,4 @@ from .mlp import MLP
 from .module import Module, Parameter
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Dropout2d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell, SequenceClassifier
+from .rbm import DBN, RBM

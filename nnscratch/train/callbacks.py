@@ -21,7 +21,11 @@ from .history import FIELDS, resolve_mode
 
 
 class Callback:
-    """Base class with do-nothing hooks; override the ones you need."""
+    """Base class with do-nothing hooks; override the ones you need. In a data-parallel run
+    (``fit(comm=...)``) callbacks with ``rank_zero_only = True`` (output: progress, files) run on
+    rank 0 only; the others run on every rank and see the same, all-rank logs."""
+
+    rank_zero_only = False
 
     def on_train_begin(self, trainer):
         """Before the first epoch (after a resume has restored the trainer's state)."""
@@ -123,6 +127,8 @@ class ModelCheckpoint(Callback):
     only after epochs where ``monitor`` improved. ``path`` may contain fields such as
     ``"ckpt-{epoch:03d}.npz"``. Weights that are not all finite are never saved."""
 
+    rank_zero_only = True
+
     def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto"):
         self.path, self.save_best_only = os.fspath(path), save_best_only
         self._monitor = _Monitor(monitor, mode)
@@ -152,6 +158,8 @@ class ModelCheckpoint(Callback):
 
 class _FileLogger(Callback):
     """Append one record per epoch to a file, flushed at once; ``append=False`` starts a new file."""
+
+    rank_zero_only = True
 
     def __init__(self, path, append=False):
         self.path, self.append = os.fspath(path), append
@@ -205,6 +213,8 @@ class ProgressBar(Callback):
     samples/s and the running loss and accuracy; otherwise (not a terminal, or no tqdm) one line
     per epoch on stdout. ``fit(verbose=True)`` adds one."""
 
+    rank_zero_only = True
+
     def __init__(self, use_tqdm="auto"):
         self.use_tqdm = use_tqdm
         self._bar = None
@@ -255,3 +265,46 @@ class ProgressBar(Callback):
         if self._bar is not None:  # training stopped inside an epoch
             self._bar.close()
             self._bar = None
+
+
+class MetricsPublisher(Callback):
+    """Hand training progress to ``publish(event)`` as it happens (the playground's live curves).
+
+    Events (dicts): {"type": "begin", "epochs", "initial_epoch", "batches"} once; during an epoch,
+    at most once every ``interval`` seconds, {"type": "batch", "epoch", "batch", "batches", "loss",
+    "accuracy" (running means), "samples_per_s"}; after each epoch {"type": "epoch", the History row
+    (epoch, loss, accuracy, val_loss, val_accuracy, lr, time), "samples_per_s"}; {"type": "end",
+    "epochs"} at the end. ``publish`` runs in the training thread, so it must be quick.
+    """
+
+    rank_zero_only = True
+
+    def __init__(self, publish, interval=0.25):
+        self.publish, self.interval = publish, interval
+
+    def on_train_begin(self, trainer):
+        self.publish({"type": "begin", "epochs": trainer.epochs, "initial_epoch": trainer.initial_epoch,
+                      "batches": len(trainer.train_loader)})
+
+    def on_epoch_begin(self, trainer, epoch):
+        self._start = self._sent = self._last = time.perf_counter()
+        self._seen = 0
+
+    def _rate(self):  # training samples per second of this epoch, validation not counted
+        return self._seen / max(self._last - self._start, 1e-9)
+
+    def on_batch_end(self, trainer, batch, logs):
+        self._seen += logs["size"]
+        now = self._last = time.perf_counter()
+        if now - self._sent >= self.interval:
+            self._sent = now
+            self.publish({"type": "batch", "epoch": trainer.epoch, "batch": batch,
+                          "batches": len(trainer.train_loader), "loss": logs["loss"],
+                          "accuracy": logs.get("accuracy"), "samples_per_s": self._rate()})
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        self.publish({"type": "epoch", **{name: logs.get(name) for name in FIELDS},
+                      "samples_per_s": self._rate()})
+
+    def on_train_end(self, trainer):
+        self.publish({"type": "end", "epochs": len(trainer.history)})

@@ -62,6 +62,12 @@ class _Tally:
             self.correct += M.num_correct(output, target)
             self.scored += n
 
+    def reduce(self, comm):
+        """Add up the ranks' sums (one all-reduce), so the result covers every rank's samples."""
+        totals = comm.allreduce_sum(np.array([self.loss_sum, self.seen, self.correct, self.scored], np.float64))
+        self.loss_sum, self.seen, self.correct, self.scored = totals[0], int(totals[1]), int(totals[2]), int(totals[3])
+        return self
+
     def result(self, with_loss=True):
         return {"loss": self.loss_sum / self.seen if with_loss and self.seen else None,
                 "accuracy": self.correct / self.scored if self.scored else None}
@@ -86,15 +92,18 @@ def _check_metrics(metrics):
     return "accuracy" in metrics
 
 
-def evaluate(model, loader, loss=None, metrics=("accuracy",)):
+def evaluate(model, loader, loss=None, metrics=("accuracy",), comm=None):
     """{"loss": mean of ``loss(model(x), t)`` over all samples (None without ``loss``), "accuracy":
     fraction of correct argmax predictions (None unless the model outputs class scores (N, C))},
-    in eval mode under no_grad."""
+    in eval mode under no_grad. With a communicator ``comm`` each rank evaluates its own
+    ``loader`` and the result covers the samples of all ranks."""
     tally = _Tally(_check_metrics(metrics))
     with _inference(model):
         for x, t in loader:
             output = model(x)
             tally.add(None if loss is None else loss(output, t).item(), output, t)
+    if comm is not None:
+        tally.reduce(comm)
     return tally.result(with_loss=loss is not None)
 
 
@@ -151,11 +160,11 @@ def split_loader(loader, fraction, seed=None):
 class Trainer:
     """One training run; see ``fit`` for the arguments. Callbacks receive it and may read
     ``model``, ``optimizer``, ``scheduler``, ``loss``, ``train_loader``, ``val_loader``,
-    ``history``, ``epoch``, ``epochs``, ``config`` and set ``stop_training = True``."""
+    ``history``, ``epoch``, ``epochs``, ``config``, ``comm`` and set ``stop_training = True``."""
 
     def __init__(self, model, train_loader, *, loss, optimizer, epochs, val_loader=None, validation_split=None,
                  metrics=("accuracy",), callbacks=(), scheduler=None, seed=None, clip_grad_norm=None,
-                 initial_epoch=0, history=None, verbose=True, resume_from=None, config=None):
+                 initial_epoch=0, history=None, verbose=True, resume_from=None, config=None, comm=None):
         if val_loader is not None and validation_split is not None:
             raise ValueError("give either val_loader or validation_split, not both")
         if validation_split is not None:
@@ -172,6 +181,22 @@ class Trainer:
         self.config = {} if config is None else dict(config)
         self.stop_training = False
         self._params = list(model.parameters())
+        self.comm, self._world = comm, 1
+        if comm is not None:
+            self._distribute(comm)
+
+    def _distribute(self, comm):
+        """Data parallelism over ``comm``: sharded loaders, a DistributedOptimizer (which
+        broadcasts rank 0's weights), and the callbacks that write or print on rank 0 only."""
+        from ..distributed import DistributedOptimizer, shard_evaluation, shard_loader
+        self._world = comm.size
+        self.train_loader = shard_loader(self.train_loader, comm, self.seed)
+        if self.val_loader is not None:
+            self.val_loader = shard_evaluation(self.val_loader, comm)
+        if not isinstance(self.optimizer, DistributedOptimizer):
+            self.optimizer = DistributedOptimizer(self.optimizer, comm, module=self.model)
+        if comm.rank != 0:
+            self.callbacks = [c for c in self.callbacks if not getattr(c, "rank_zero_only", False)]
 
     def _call(self, hook, *args):
         for callback in self.callbacks:
@@ -179,8 +204,8 @@ class Trainer:
 
     def run(self):
         """Train from epoch ``initial_epoch + 1`` to ``epochs``; returns the History."""
-        if self.seed is not None:
-            backend.manual_seed(self.seed)
+        if self.seed is not None:  # each rank its own dropout masks and augmentations; rank 0 as one process
+            backend.manual_seed(self.seed if self.comm is None or self.comm.rank == 0 else [self.seed, self.comm.rank])
         if self.resume_from is not None:
             resume(self, self.resume_from)  # sets history, initial_epoch and the random state
         self.stop_training = False
@@ -213,15 +238,22 @@ class Trainer:
             self.optimizer.zero_grad()
             loss.backward()
             if self.clip_grad_norm is not None:
+                if self.comm is not None:
+                    self.optimizer.synchronize()  # clip the averaged gradient, the same on every rank
                 clip_grad_norm_(self._params, self.clip_grad_norm)
             self.optimizer.step()
             if per_batch_schedule:
                 self.scheduler.step()
             tally.add(value, output, t)
-            self._call("on_batch_end", batch, {"batch_loss": value, "size": len(t), **tally.result()})
+            self._call("on_batch_end", batch, {"batch_loss": value, "size": len(t) * self._world, **tally.result()})
+        if self.comm is not None:
+            from ..distributed import average_buffers
+            average_buffers(self.model, self.comm)
+            tally.reduce(self.comm)
         logs = {"epoch": epoch, **tally.result(), "val_loss": None, "val_accuracy": None, "lr": lr}
         if self.val_loader is not None:
-            val = evaluate(self.model, self.val_loader, self.loss, ("accuracy",) if self.with_accuracy else ())
+            val = evaluate(self.model, self.val_loader, self.loss, ("accuracy",) if self.with_accuracy else (),
+                           self.comm)
             logs["val_loss"], logs["val_accuracy"] = val["loss"], val["accuracy"]
         if isinstance(self.scheduler, ReduceLROnPlateau):
             self.scheduler.step(logs["val_loss"] if self.val_loader is not None else logs["loss"])
@@ -233,7 +265,7 @@ class Trainer:
 
 def fit(model, train_loader, *, loss, optimizer, epochs, val_loader=None, validation_split=None,
         metrics=("accuracy",), callbacks=(), scheduler=None, seed=None, clip_grad_norm=None, initial_epoch=0,
-        history=None, verbose=True, resume_from=None, config=None):
+        history=None, verbose=True, resume_from=None, config=None, comm=None):
     """Train ``model`` on ``train_loader`` and return its ``History``.
 
     Epochs count from 1 and ``epochs`` is the number of the last one (Keras's convention): the run
@@ -251,10 +283,15 @@ def fit(model, train_loader, *, loss, optimizer, epochs, val_loader=None, valida
     - ``resume_from``: a ModelCheckpoint file; model, optimizer, scheduler, history, epoch and the
       random state are restored so the run continues exactly as if it had not stopped.
     - ``config``: any dict (saved in checkpoints). ``verbose``: add a ProgressBar.
+    - ``comm``: a communicator (``nnscratch.distributed``) for data-parallel training: the loaders
+      are sharded over the ranks (``batch_size`` stays the global batch), the optimizer averages
+      gradients over them, BatchNorm statistics are averaged after every epoch, the logged
+      metrics cover all ranks, and callbacks marked ``rank_zero_only`` (progress, checkpoints,
+      loggers) run on rank 0 only.
 
     A nan or infinite training loss raises ``NonFiniteLossError`` naming the epoch and batch.
     """
     return Trainer(model, train_loader, loss=loss, optimizer=optimizer, epochs=epochs, val_loader=val_loader,
                    validation_split=validation_split, metrics=metrics, callbacks=callbacks, scheduler=scheduler,
                    seed=seed, clip_grad_norm=clip_grad_norm, initial_epoch=initial_epoch, history=history,
-                   verbose=verbose, resume_from=resume_from, config=config).run()
+                   verbose=verbose, resume_from=resume_from, config=config, comm=comm).run()

@@ -28,35 +28,44 @@ def import_torch():
 
 
 def training_flops(model, sample_shape):
-    """Floating-point operations of one training sample through ``model`` (a Sequential of layers;
-    nested Sequentials are walked): the matrix products only, which are nearly all of the work.
-    Forward: 2·in·out per Linear, 2·(C_in/groups)·kh·kw per output element of a Conv2d. Backward:
-    the same again for the weight gradient and again for the input gradient, except at the first
-    layer, whose input (the data) needs none."""
+    """Floating-point operations of one training sample through ``model``: its matrix products
+    only, which are nearly all of the work. Forward: 2·in·out per Linear, 2·(C_in/groups)·kh·kw per
+    output element of a Conv2d. Backward: the same again for the weight gradient and again for the
+    input gradient, except at the first layer, whose input (the data) needs none."""
     import numpy as np
 
     import nnscratch as ns
 
-    def leaves(module):
-        children = list(module.children()) if hasattr(module, "children") else []
-        return [leaf for child in children for leaf in leaves(child)] if children else [module]
+    calls = []   # (layer, output shape) of every Linear and Conv2d, in the order they run
 
-    x, total, first = ns.zeros((1, *sample_shape)), 0, True
-    with ns.no_grad():
-        for layer in leaves(model):
-            y = layer(x)
-            kind = type(layer).__name__
-            if kind == "Linear":
-                forward = 2 * layer.in_features * layer.out_features
-            elif kind == "Conv2d":
-                kh, kw = layer.kernel_size
-                forward = 2 * (layer.in_channels // layer.groups) * kh * kw * int(np.prod(y.shape[1:]))
-            else:
-                forward = 0
-            if forward:
-                total += forward * (2 if first else 3)
-                first = False
-            x = y
+    def recording(layer):
+        forward = layer.forward
+
+        def record(*args, **kwargs):
+            y = forward(*args, **kwargs)
+            calls.append((layer, y.shape))
+            return y
+        return record
+
+    layers = [m for m in model.modules() if type(m).__name__ in ("Linear", "Conv2d")]
+    for layer in layers:
+        layer.forward = recording(layer)
+    try:
+        with ns.no_grad():
+            model.eval()
+            model(ns.zeros((1, *sample_shape)))
+            model.train()
+    finally:
+        for layer in layers:
+            del layer.forward
+    total = 0
+    for i, (layer, shape) in enumerate(calls):
+        if type(layer).__name__ == "Linear":
+            forward = 2 * layer.in_features * layer.out_features
+        else:
+            kh, kw = layer.kernel_size
+            forward = 2 * (layer.in_channels // layer.groups) * kh * kw * int(np.prod(shape[1:]))
+        total += forward * (2 if i == 0 else 3)
     return total
 
 

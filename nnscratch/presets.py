@@ -48,10 +48,10 @@ PRESETS = {
     "dbn": dict(
         description="a deep belief net: RBMs 784-500-500-2000 pre-trained one by one without labels (CD-1, lr 0.1, "
                     "momentum 0.5 then 0.9, weight decay 2e-4, batch 100, 10 epochs each), then the sigmoid MLP "
-                    "784-500-500-2000-10 they initialise fine-tuned by backpropagation with dropout 0.2: SGD "
-                    "momentum 0.9, lr 0.1 with cosine decay, batch 100, 30 epochs, all 60,000 training images",
+                    "784-500-500-2000-10 they initialise fine-tuned by backpropagation with dropout 0.2: Adam "
+                    "1e-3 with cosine decay, batch 100, 30 epochs, all 60,000 training images",
         arch="dbn", hidden=[500, 500, 2000], dropout=0.2, pretrain_epochs=10, cd_k=1, pcd=False, pretrain_lr=0.1,
-        pretrain_momentum=0.9, pretrain_weight_decay=2e-4, pretrain_batch_size=100, optimizer="momentum", lr=0.1,
+        pretrain_momentum=0.9, pretrain_weight_decay=2e-4, pretrain_batch_size=100, optimizer="adam", lr=1e-3,
         schedule="cosine", batch_size=100, epochs=30, sampling="shuffle", validation_split=0.0),
 }
 

@@ -165,7 +165,9 @@ def test_pcd_chains_persist_across_batches(rng):
     ns.manual_seed(6)
     grad_a = twin.contrastive_divergence(a, persistent=True)
     np.testing.assert_array_equal(rbm.persistent_chain, twin.persistent_chain)
-    data_side = lambda v: (rbm.prob_h_given_v(v).T @ v / len(v))  # noqa: E731
+    def data_side(v):
+        return rbm.prob_h_given_v(v).T @ v / len(v)
+
     np.testing.assert_allclose(grad_b[0] - data_side(b), grad_a[0] - data_side(a), atol=1e-6)
     # ... and it is one Gibbs step on from the stored chain
     ns.manual_seed(6)
@@ -313,7 +315,7 @@ def test_cli_trains_a_dbn_and_writes_filters_and_samples(tmp_path):
     assert "pre-training" in summary
     assert main(["eval", str(out)]) == 0
     from nnscratch.runner import load_model
-    network, config = load_model(out)
+    _, config = load_model(out)
     assert config["net"]["arch"] == "dbn" and config["net"]["sizes"] == [784, 32, 16, 10]
     assert config["settings"]["cd_k"] == 1 and config["settings"]["pcd"] is True
 

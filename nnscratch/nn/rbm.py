@@ -53,13 +53,14 @@ def _bernoulli(p, rng):
     return (rng.random(p.shape, dtype=p.dtype) < p).astype(p.dtype)
 
 
-def _random_state(random_state):
-    """A numpy RandomState from None, an int or a RandomState (scikit-learn's check_random_state)."""
-    if isinstance(random_state, np.random.RandomState):
-        return random_state
+def _units_to_flip(random_state, n_samples, n_units):
+    """One unit index per sample: from ``random_state`` (an int or a numpy RandomState) drawn exactly
+    as scikit-learn's ``score_samples`` draws them, or from nnscratch's generator when None."""
     if random_state is None:
-        return np.random.mtrand._rand
-    return np.random.RandomState(random_state)
+        return backend.generator().integers(0, n_units, n_samples)
+    if not isinstance(random_state, np.random.RandomState):
+        random_state = np.random.RandomState(random_state)
+    return random_state.randint(0, n_units, n_samples)
 
 
 def _states(n):
@@ -186,13 +187,12 @@ class RBM(Module):
         """The pseudo-likelihood of binary ``v``, computed as scikit-learn's
         ``BernoulliRBM.score_samples``: one randomly chosen unit i of each sample is flipped (v → ṽ)
         and the score is n_visible · log σ(F(ṽ) - F(v)), an estimate of Σ_i log p(v_i | v_-i).
-        ``random_state`` (None, an int or a numpy RandomState) picks the units exactly as
-        scikit-learn does, so the same weights and state give the same numbers."""
+        ``random_state`` (an int or a numpy RandomState) picks the units exactly as scikit-learn
+        does, so the same weights and state give the same numbers; None uses nnscratch's generator."""
         if self.visible != "bernoulli":
             raise ValueError("pseudo_likelihood is defined for binary (bernoulli) visible units only")
         v = self._as_visible(v)
-        rows = np.arange(len(v))
-        flip = (rows, _random_state(random_state).randint(0, v.shape[1], v.shape[0]))
+        flip = (np.arange(len(v)), _units_to_flip(random_state, v.shape[0], v.shape[1]))
         flipped = v.copy()
         flipped[flip] = 1 - flipped[flip]
         return -v.shape[1] * np.logaddexp(0, -(self.free_energy(flipped) - self.free_energy(v)))

@@ -28,6 +28,7 @@ import nnscratch.functional as F
 import nnscratch.nn as nn
 import nnscratch.optim as optim
 from nnscratch.data import adding_problem
+from nnscratch.lab.lstm_vs_rnn import gradient_per_step  # ||dL/dh_t|| of every step
 from nnscratch.optim import clip_grad_norm_
 
 BASELINE = 1 / 6   # the MSE of always predicting 1 = Var(u1 + u2)
@@ -69,23 +70,6 @@ def train(cell, length, args, x_test, t_test):
     print(f"  {cell.upper():4s} length {length:3d}: test MSE {mse:.4f} after {step} steps "
           f"({seconds:.0f} s; baseline {BASELINE:.3f})", flush=True)
     return model, mse, history
-
-
-def unrolled_gradient_norms(model, x, t):
-    """||dL/dh_t|| for every step t: the trained layer's weights in a cell, unrolled step by step so
-    that every h_t is a tensor of its own (retain_grad keeps its gradient)."""
-    rnn = model.rnn
-    cell = nn.LSTMCell(2, rnn.hidden_size) if model.cell == "lstm" else nn.RNNCell(2, rnn.hidden_size)
-    cell.load_state_dict({name[:-3]: value for name, value in rnn.state_dict().items()})  # drop "_l0"
-    state, hs = None, []
-    for k in range(x.shape[1]):
-        state = cell(x[:, k], state)
-        h = state[0] if isinstance(state, tuple) else state
-        h.retain_grad()
-        hs.append(h)
-    loss = F.mse_loss(model.fc(hs[-1]), t)
-    loss.backward()
-    return np.array([np.linalg.norm(h.grad.data.astype(np.float64)) for h in hs])   # float32 squares underflow
 
 
 def plot_gradients(curves, path, length):
@@ -141,9 +125,9 @@ def main():
         x, t = adding_problem(200, length, seed=1)
         curves = {}
         for cell, style in (("rnn", "C0"), ("lstm", "C1")):
-            curves[f"{cell.upper()} trained", style + "-"] = unrolled_gradient_norms(results[cell, length][0], x, t)
+            curves[f"{cell.upper()} trained", style + "-"] = gradient_per_step(results[cell, length][0], x, t)
             ns.manual_seed(args.seed)
-            curves[f"{cell.upper()} at initialisation", style + "--"] = unrolled_gradient_norms(
+            curves[f"{cell.upper()} at initialisation", style + "--"] = gradient_per_step(
                 make_model(cell, args.hidden), x, t)
         for (label, _), norms in curves.items():
             print(f"||dL/dh_t|| {label:26s} t=1: {norms[0]:.2e}  t={length // 2}: {norms[length // 2 - 1]:.2e}  "

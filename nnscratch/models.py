@@ -73,6 +73,21 @@ class ResidualBlock(nn.Module):
         return (y + self.shortcut(x)).relu()
 
 
+def vgg(in_channels=1, num_classes=10, widths=(32, 64), hidden=256, dropout=0.5, input_size=28, input_mean=None,
+        input_std=None):
+    """A small VGG-style network (Simonyan and Zisserman, 2014): per width a block of two 3x3
+    convolutions, each with batch norm and ReLU, then 2x2 max pooling; fc ``hidden`` - ReLU -
+    dropout - fc."""
+    layers, c_in, size = list(_input_layers(input_mean, input_std)), in_channels, input_size
+    for width in widths:
+        for c in (c_in, width):
+            layers += [nn.Conv2d(c, width, 3, padding=1, bias=False, init="he"), nn.BatchNorm2d(width), nn.ReLU()]
+        layers.append(nn.MaxPool2d(2))
+        c_in, size = width, size // 2
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(c_in * size * size, hidden, init="he"), nn.ReLU(),
+                         nn.Dropout(dropout), nn.Linear(hidden, num_classes))
+
+
 def resnet(in_channels=1, num_classes=10, widths=(32, 64), blocks=2, input_mean=None, input_std=None):
     """A small residual network: conv3x3-BN-ReLU stem, ``blocks`` ResidualBlocks per width (each
     new width halves the resolution), global average pooling, fc."""
@@ -104,12 +119,10 @@ def dbn(sizes, dropout=0.0, input_mean=None, input_std=None):
                input_std=input_std)
 
 
-ARCHITECTURES = {"mlp": mlp, "simple_cnn": simple_cnn, "lenet5": lenet5, "deep_cnn": deep_cnn, "resnet": resnet,
-                 "row_lstm": row_lstm}
+ARCHITECTURES = {"mlp": mlp, "simple_cnn": simple_cnn, "lenet5": lenet5, "deep_cnn": deep_cnn, "vgg": vgg,
+                 "resnet": resnet, "row_lstm": row_lstm, "dbn": dbn}
 
-ARCHITECTURES["dbn"] = dbn
-
-SimpleConvNet, LeNet5, DeepConvNet, ResNet = simple_cnn, lenet5, deep_cnn, resnet
+SimpleConvNet, LeNet5, DeepConvNet, VGG, ResNet = simple_cnn, lenet5, deep_cnn, vgg, resnet
 
 
 def build_model(config):

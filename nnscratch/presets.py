@@ -35,6 +35,11 @@ PRESETS = {
                     "Adam 1e-3 with cosine decay, batch 100, 20 epochs, random shifts and rotations",
         arch="deep_cnn", standardize=True, augment=True, optimizer="adam", lr=1e-3, schedule="cosine",
         batch_size=100, epochs=20, sampling="shuffle", validation_split=0.1),
+    "vgg": dict(
+        description="a small VGG-style network (two blocks of two 3x3 convs with batch norm, 32 and 64 "
+                    "channels, max-pooling, fc 256, dropout 0.5), Adam 1e-3 with cosine decay, batch 100, 8 epochs",
+        arch="vgg", standardize=True, optimizer="adam", lr=1e-3, schedule="cosine", batch_size=100, epochs=8,
+        sampling="shuffle", validation_split=0.1),
     "resnet": dict(
         description="a small residual network (stem, 2 ResidualBlocks of 32 and 2 of 64 channels, global "
                     "average pooling), Adam 1e-3 with cosine decay, batch 128, 15 epochs, augmentation",

@@ -360,8 +360,11 @@ def test_a_taken_port_is_a_clear_error(server, runs, capsys):
 def test_serve_command_prints_the_url_and_stops_on_ctrl_c(runs):
     import signal
     root, _ = runs
+    # SIGINT back to its default in the child: a test run started in the background by a shell
+    # inherits SIGINT ignored, and an ignored SIGINT never becomes a KeyboardInterrupt.
     process = subprocess.Popen([sys.executable, "-m", "nnscratch.cli", "serve", str(root / "runs" / "mlp"),
-                                "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = process.stdout.readline()
         match = re.fullmatch(r"nnscratch playground at http://127\.0\.0\.1:(\d+)/  \(Ctrl-C to stop\)\n", line)
@@ -371,8 +374,14 @@ def test_serve_command_prints_the_url_and_stops_on_ctrl_c(runs):
         assert [m["id"] for m in json.loads(connection.getresponse().read())["models"]] == ["mlp"]
         connection.close()
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
-        assert "stopped" in process.stdout.read()
+        try:
+            out, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+            raise AssertionError(f"the server did not stop on SIGINT; stdout {out!r}, stderr {err!r}") from None
+        assert process.returncode == 0, err
+        assert "stopped" in out
     finally:
         if process.poll() is None:
             process.kill()

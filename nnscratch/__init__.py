@@ -6,8 +6,7 @@
 
 __version__ = "0.1.0"
 
-from . import functional, nn, optim, threads
-from .threads import get_num_threads, set_num_threads
+from . import functional, nn, optim
 from .backend import float32, float64, get_default_dtype, int64, manual_seed, set_default_dtype
 from .functional import (abs, as_tensor, broadcast_to, cat, clamp, clip, concat, exp, flatten, log,
                          log_softmax, matmul, max, maximum, mean, min, minimum, permute, relu, reshape,

@@ -49,24 +49,7 @@ def leaf(array):
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("initial_state", [False, True])
 def test_layer_parity(rng, kind, num_layers, bidirectional, batch_first, initial_state):
-    check_layer(rng, kind, num_layers, bidirectional, batch_first, initial_state, N=3)
-
-
-@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
-@pytest.mark.parametrize("bidirectional", [False, True])
-def test_layer_parity_batch_split_over_threads(rng, kind, bidirectional):
-    """A batch of 70 runs as two slices of 35 on two threads (nnscratch.threads)."""
-    threads = ns.threads.get_num_threads()
-    ns.threads.set_num_threads(2)
-    try:
-        assert len(ns.threads.batch_slices(70)) == 2
-        check_layer(rng, kind, 2, bidirectional, False, True, N=70)
-    finally:
-        ns.threads.set_num_threads(threads)
-
-
-def check_layer(rng, kind, num_layers, bidirectional, batch_first, initial_state, N):
-    T, I, H = 7, 5, 6
+    T, N, I, H = 7, 3, 5, 6
     D = 2 if bidirectional else 1
     ours, theirs = pair(kind, I, H, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first)
     x_ours, x_theirs = leaf(rng.standard_normal((N, T, I) if batch_first else (T, N, I)).astype(np.float32))

@@ -39,7 +39,6 @@ Truncated backpropagation through time: carry the state between chunks with ``.d
 import numpy as np
 
 from ..tensor import Function, ShapeError, Tensor, is_grad_enabled
-from ..threads import over_batch
 from .layers import dropout as _dropout
 from .ops import as_tensor, concat, stack
 
@@ -189,17 +188,14 @@ class _RNN(_Recurrence):
     def _steps(self, xw, y, w_hh, b_hh):
         w, new, old = w_hh.T, self.new, self.old
         relu = self.options["nonlinearity"] == "relu"
-
-        def run(b):
-            for t in self.steps:
-                a = y[t + new, b]
-                np.matmul(y[t + old, b], w, out=a)
-                a += xw[t, b]
-                if relu:
-                    np.maximum(a, 0, out=a)
-                else:
-                    np.tanh(a, out=a)
-        over_batch(run, y.shape[1])
+        for t in self.steps:
+            a = y[t + new]
+            np.matmul(y[t + old], w, out=a)
+            a += xw[t]
+            if relu:
+                np.maximum(a, 0, out=a)
+            else:
+                np.tanh(a, out=a)
         self.saved = ()
 
     def _steps_backward(self, gy):
@@ -213,18 +209,13 @@ class _RNN(_Recurrence):
             np.multiply(h, h, out=slope)
             np.subtract(1, slope, out=slope)
         da = _take(h.shape, h.dtype)
-        dh0 = np.empty(h.shape[1:], h.dtype)
-
-        def run(b):
-            dh_rec = 0
-            for t in reversed(self.steps):
-                d = da[t, b]
-                np.add(gy[t + new, b], dh_rec, out=d)   # dL/dh_t: from the output and from step t+1
-                d *= slope[t, b]
-                dh_rec = d @ w_hh
-            dh0[b] = dh_rec
-        over_batch(run, h.shape[1])
-        return da, da, dh0, None, (slope, da)
+        dh_rec = 0
+        for t in reversed(self.steps):
+            d = da[t]
+            np.add(gy[t + new], dh_rec, out=d)   # dL/dh_t: from the output and from step t+1
+            d *= slope[t]
+            dh_rec = d @ w_hh
+        return da, da, dh_rec, None, (slope, da)
 
 
 class _LSTM(_Recurrence):
@@ -258,24 +249,21 @@ class _LSTM(_Recurrence):
             p, k = _take((T, N, 4 * H), dtype), _take((T, N, H), dtype)
         c[T if self.reverse else 0] = c0
         w, new, old = w_hh.T, self.new, self.old
-
-        def run(b):
-            for t in self.steps:
-                a = gates[t, b]
-                np.matmul(y[t + old, b], w, out=a)
-                a += xw[t, b]
-                np.tanh(a, out=a)                 # tanh(a/2) for i, f, o (pre-scaled), tanh(a) for g
-                a *= scale
-                a += shift
-                i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-                c_t = c[t + new, b]
-                np.multiply(f, c[t + old, b], out=c_t)
-                c_t += np.multiply(i, g, out=ig[b])
-                np.tanh(c_t, out=tanh_c[t, b])
-                np.multiply(o, tanh_c[t, b], out=y[t + new, b])
-                if self.recording:
-                    self._factors(a, c[t + old, b], tanh_c[t, b], p[t, b], k[t, b])
-        over_batch(run, N)
+        for t in self.steps:
+            a = gates[t]
+            np.matmul(y[t + old], w, out=a)
+            a += xw[t]
+            np.tanh(a, out=a)                     # tanh(a/2) for i, f, o (pre-scaled), tanh(a) for g
+            a *= scale
+            a += shift
+            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            c_t = c[t + new]
+            np.multiply(f, c[t + old], out=c_t)
+            c_t += np.multiply(i, g, out=ig)
+            np.tanh(c_t, out=tanh_c[t])
+            np.multiply(o, tanh_c[t], out=y[t + new])
+            if self.recording:
+                self._factors(a, c[t + old], tanh_c[t], p[t], k[t])
         y[T + 1] = c[0 if self.reverse else T]
         _give(ig, c, tanh_c)
         self.saved = (gates, p, k) if self.recording else (gates,)
@@ -307,22 +295,17 @@ class _LSTM(_Recurrence):
         p = p.reshape(T, N, 4, H)
         dG = _take((T, N, 4, H), dtype)
         dh, dh_k = _take((N, H), dtype), _take((N, H), dtype)
-        dc = gy[T + 1].copy()                               # dL/dc_n, then dL/dc_{t-1}
-        dh0 = np.empty((N, H), dtype)
-
-        def run(b):
-            dh_rec, dc_b, dh_b, dh_k_b = 0, dc[b], dh[b], dh_k[b]
-            for t in reversed(self.steps):
-                np.add(gy[t + new, b], dh_rec, out=dh_b)
-                dc_b += np.multiply(dh_b, k[t, b], out=dh_k_b)
-                d = dG[t, b]
-                np.multiply(dc_b[:, None, :], p[t, b, :3], out=d[:, :3])
-                np.multiply(dh_b, p[t, b, 3], out=d[:, 3])
-                dh_rec = d.reshape(len(dc_b), 4 * H) @ w_hh
-                dc_b *= f[t, b]
-            dh0[b] = dh_rec
-        over_batch(run, N)
-        return dG, dG, dh0, dc, (dG, dh, dh_k)
+        dc = gy[T + 1].copy()                               # dL/dc_n
+        dh_rec = 0
+        for t in reversed(self.steps):
+            np.add(gy[t + new], dh_rec, out=dh)
+            dc += np.multiply(dh, k[t], out=dh_k)
+            d = dG[t]
+            np.multiply(dc[:, None, :], p[t, :, :3], out=d[:, :3])
+            np.multiply(dh, p[t, :, 3], out=d[:, 3])
+            dh_rec = d.reshape(N, 4 * H) @ w_hh
+            dc *= f[t]
+        return dG, dG, dh_rec, dc, (dG, dh, dh_k)
 
 
 class _GRU(_Recurrence):
@@ -356,39 +339,34 @@ class _GRU(_Recurrence):
         if self.recording:                        # the backward's factors, made while the step is in cache
             pn, pr, pz = (_take((T, N, H), dtype) for _ in range(3))
         w, new, old = w_hh.T, self.new, self.old
-
-        def run(b):
-            hw_b, one_minus_z_b = hw[b], one_minus_z[b]
-            for t in self.steps:
-                h_prev = y[t + old, b]
-                np.matmul(h_prev, w, out=hw_b)
-                a = rz[t, b]
-                np.add(xw[t, b, :2 * H], hw_b[:, :2 * H], out=a)
-                np.tanh(a, out=a)                # σ(a) = ½ tanh(a/2) + ½ (rows pre-scaled by ½)
-                a *= 0.5
-                a += 0.5
-                r, z = a[:, :H], a[:, H:]
-                hn_t, n_t = hn[t, b], n[t, b]
-                np.add(hw_b[:, 2 * H:], b_hn, out=hn_t)
-                np.multiply(r, hn_t, out=n_t)
-                n_t += xw[t, b, 2 * H:]
-                np.tanh(n_t, out=n_t)
-                h_t = y[t + new, b]              # h_t = n + z · (h_{t-1} - n)
-                np.subtract(h_prev, n_t, out=h_t)
-                if self.recording:               # pn = (1-z)(1-n²), pr = hn r(1-r), pz = (h_{t-1}-n) z(1-z)
-                    pn_t, pr_t, pz_t = pn[t, b], pr[t, b], pz[t, b]
-                    np.subtract(1, z, out=one_minus_z_b)
-                    np.multiply(n_t, n_t, out=pn_t)
-                    np.subtract(1, pn_t, out=pn_t)
-                    pn_t *= one_minus_z_b
-                    np.subtract(1, r, out=pr_t)
-                    pr_t *= r
-                    pr_t *= hn_t
-                    np.multiply(z, one_minus_z_b, out=pz_t)
-                    pz_t *= h_t
-                h_t *= z
-                h_t += n_t
-        over_batch(run, N)
+        for t in self.steps:
+            h_prev = y[t + old]
+            np.matmul(h_prev, w, out=hw)
+            a = rz[t]
+            np.add(xw[t, :, :2 * H], hw[:, :2 * H], out=a)
+            np.tanh(a, out=a)                    # σ(a) = ½ tanh(a/2) + ½ (rows pre-scaled by ½)
+            a *= 0.5
+            a += 0.5
+            r, z = a[:, :H], a[:, H:]
+            np.add(hw[:, 2 * H:], b_hn, out=hn[t])
+            n_t = n[t]
+            np.multiply(r, hn[t], out=n_t)
+            n_t += xw[t, :, 2 * H:]
+            np.tanh(n_t, out=n_t)
+            h_t = y[t + new]                     # h_t = n + z · (h_{t-1} - n)
+            np.subtract(h_prev, n_t, out=h_t)
+            if self.recording:                   # pn = (1-z)(1-n²), pr = hn r(1-r), pz = (h_{t-1}-n) z(1-z)
+                np.subtract(1, z, out=one_minus_z)
+                np.multiply(n_t, n_t, out=pn[t])
+                np.subtract(1, pn[t], out=pn[t])
+                pn[t] *= one_minus_z
+                np.subtract(1, r, out=pr[t])
+                pr[t] *= r
+                pr[t] *= hn[t]
+                np.multiply(z, one_minus_z, out=pz[t])
+                pz[t] *= h_t
+            h_t *= z
+            h_t += n_t
         _give(hw, one_minus_z, n, hn)
         self.saved = (rz, pn, pr, pz) if self.recording else (rz,)
 
@@ -400,23 +378,18 @@ class _GRU(_Recurrence):
         d_hw = _take((T, N, 3 * H), dtype)        # [dG_r, dG_z, d(hn)]
         d_xw = _take((T, N, 3 * H), dtype)        # [dG_r, dG_z, da_n]
         dh, dh_z = _take((N, H), dtype), _take((N, H), dtype)
-        dh0 = np.empty((N, H), dtype)
-
-        def run(b):
-            dh_rec, dh_b, dh_z_b = 0, dh[b], dh_z[b]
-            for t in reversed(self.steps):
-                np.add(gy[t + new, b], dh_rec, out=dh_b)
-                an, d = d_xw[t, b, 2 * H:], d_hw[t, b]
-                np.multiply(dh_b, pn[t, b], out=an)
-                np.multiply(an, pr[t, b], out=d[:, :H])
-                np.multiply(dh_b, pz[t, b], out=d[:, H:2 * H])
-                np.multiply(an, r[t, b], out=d[:, 2 * H:])
-                dh_rec = d @ w_hh
-                dh_rec += np.multiply(dh_b, z[t, b], out=dh_z_b)
-            dh0[b] = dh_rec
-        over_batch(run, N)
+        dh_rec = 0
+        for t in reversed(self.steps):
+            np.add(gy[t + new], dh_rec, out=dh)
+            an, d = d_xw[t, :, 2 * H:], d_hw[t]
+            np.multiply(dh, pn[t], out=an)
+            np.multiply(an, pr[t], out=d[:, :H])
+            np.multiply(dh, pz[t], out=d[:, H:2 * H])
+            np.multiply(an, r[t], out=d[:, 2 * H:])
+            dh_rec = d @ w_hh
+            dh_rec += np.multiply(dh, z[t], out=dh_z)
         d_xw[..., :2 * H] = d_hw[..., :2 * H]
-        return d_xw, d_hw, dh0, None, (d_hw, d_xw, dh, dh_z)
+        return d_xw, d_hw, dh_rec, None, (d_hw, d_xw, dh, dh_z)
 
 
 _KINDS = {"rnn_tanh": _RNN, "rnn_relu": _RNN, "lstm": _LSTM, "gru": _GRU}

@@ -315,7 +315,6 @@ def pretrain_dbn(settings, data, network, out, verbose=True, log=print):
     copied into ``network`` (the dbn architecture's MLP) for fine-tuning. Writes dbn.npz,
     pretrain.csv, rbm_filters.png and rbm_samples.png into ``out`` (unless None)."""
     from . import nn
-    from .backend import manual_seed
     from .serialization import save
     sizes = [int(np.prod(data.x_train.shape[1:])), *settings["hidden"]]
     manual_seed(settings["seed"])
@@ -349,7 +348,6 @@ def write_dbn_pictures(out, dbn, data, n=10, steps=(1, 10, 100, 1000)):
     Gibbs chains in the top RBM, started from training images, brought down to pixels after each
     number of ``steps``."""
     from . import viz
-    from .backend import manual_seed
     shape = data.x_train.shape[2:] if data.x_train.ndim == 4 else None
     if shape is None:
         return

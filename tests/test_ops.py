@@ -429,3 +429,16 @@ def test_powscalar_gradient_at_zero(c, expected):
     x = ns.tensor([0.0, 2.0], dtype=np.float64, requires_grad=True)
     (x ** c).sum().backward()
     np.testing.assert_array_equal(x.grad.data, expected)
+
+
+def test_boolean_mask_combines_with_a_float_tensor_without_changing_its_dtype():
+    """x * (x > 0) as in ReLU's backward: the mask stays a mask (NumPy promotes it inside the
+    product), the result keeps x's float32 and x's gradient is the mask."""
+    x = ns.tensor(np.array([-1.5, 0.0, 2.0], np.float32), requires_grad=True)
+    mask = x.data > 0
+    y = x * mask
+    assert y.dtype == np.float32 and ns.as_tensor(mask, like=x).dtype == np.bool_
+    np.testing.assert_array_equal(y.data, [0.0, 0.0, 2.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 1.0])
+    assert (x + mask).dtype == np.float32 and (x - mask).dtype == np.float32

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import backend
-from ..tensor import Function, Tensor, is_grad_enabled
+from ..tensor import Function, Tensor
 from .ops import _pick, as_tensor, exp
 
 def step_function(x):
@@ -52,10 +52,7 @@ class ReLU(Function):
         return np.maximum(x, 0)
 
     def backward(self, gy):
-        mask = self.output().data > 0
-        if is_grad_enabled():  # create_graph: keep gy's graph
-            return gy * mask
-        return Tensor._wrap(np.multiply(gy.data, mask, dtype=gy.dtype))  # one pass, no float copy of the mask
+        return gy * (self.output().data > 0)
 
 
 class LeakyReLU(Function):

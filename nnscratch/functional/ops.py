@@ -17,11 +17,13 @@ from ..tensor import Function, ShapeError, Tensor
 
 
 def as_tensor(x, like=None):
-    """``x`` as a Tensor. Numbers and arrays combined with a float tensor ``like`` take its dtype."""
+    """``x`` as a Tensor. Numbers and arrays combined with a float tensor ``like`` take its dtype,
+    except boolean masks: NumPy promotes those inside the operation (``gy * (y > 0)`` in a
+    backward pass), so they are not copied to floats first."""
     if isinstance(x, Tensor):
         return x
     array = np.asarray(x)
-    if like is not None and like.data.dtype.kind == "f":
+    if like is not None and like.data.dtype.kind == "f" and array.dtype.kind != "b":
         array = array.astype(like.data.dtype, copy=False)
     elif array.dtype.kind == "f":
         array = array.astype(backend.get_default_dtype(), copy=False)

@@ -66,6 +66,8 @@ DEFAULTS = dict(arch="mlp", weight_decay=0.0, augment=False, patience=None, seed
 
 
 MLP_OPTIONS = ("hidden", "activation", "dropout", "batchnorm", "init")
+# Which of them each architecture takes (the MLP a DBN becomes: its sizes and dropout).
+ARCH_OPTIONS = {"mlp": MLP_OPTIONS, "dbn": ("hidden", "dropout")}
 
 
 def resolve(model, overrides):
@@ -73,11 +75,10 @@ def resolve(model, overrides):
     if model not in PRESETS:
         raise ValueError(f"unknown model preset {model!r}; choose one of {', '.join(PRESETS)}")
     preset = PRESETS[model]
-    mlp_only = [k for k in MLP_OPTIONS if overrides.get(k) is not None]
-    if preset.get("arch") == "dbn":  # the MLP a DBN becomes takes its sizes and dropout, not the rest
-        mlp_only = [k for k in mlp_only if k not in ("hidden", "dropout")]
-    if preset.get("arch", "mlp") != "mlp" and mlp_only:
-        raise ValueError(f"--{mlp_only[0]} applies to the MLP presets only, not to the {model} preset")
+    accepted = ARCH_OPTIONS.get(preset.get("arch", "mlp"), ())
+    refused = [k for k in MLP_OPTIONS if overrides.get(k) is not None and k not in accepted]
+    if refused:
+        raise ValueError(f"--{refused[0]} applies to the MLP presets only, not to the {model} preset")
     settings = dict(DEFAULTS)
     settings.update({k: v for k, v in preset.items() if k != "description"})
     settings.update({k: v for k, v in overrides.items() if v is not None})

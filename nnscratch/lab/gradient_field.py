@@ -49,7 +49,7 @@ def run(seed=0, full=False):
         fig.set_size_inches(6, 6)
         ax = fig.add_subplot()
         ax.quiver(grid[0], grid[1], field[0], field[1], angles="xy", color="#666666")
-        for p, g in zip(POINTS, gradients):
+        for p in POINTS:
             if abs(p[0]) <= 2.5 and abs(p[1]) <= 2.5:
                 ax.plot(*p, "o", color="tab:red")
         ax.plot(0, 0, "*", color="tab:green", markersize=14, label="minimum (0, 0)")

@@ -7,10 +7,9 @@ residual block except the last leaf: for an MLP these are the hidden layers (one
 for a CNN the feature maps (channels x height x width). The weights feeding a probe point are
 those of the nearest ``Linear`` or ``Conv2d`` before it.
 
-The functions here never switch the global grad mode (``no_grad``): the server runs them in its
-own threads while ``nnscratch train --serve`` may be training in another, and the grad mode is
-one flag for the whole process. Instead the network is ``frozen`` (its parameters do not require
-gradients), so no graph is recorded.
+The network is ``frozen`` (eval mode, parameters that do not require gradients), so no graph is
+recorded. (Grad mode is per thread, so a ``no_grad`` in the server's threads would not stop
+``nnscratch train --serve`` training in another either.)
 """
 
 import math

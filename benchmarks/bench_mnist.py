@@ -15,6 +15,9 @@ Workloads (default: all):
              and rotations (10 degrees), identical on both sides
   cnn-fashion SimpleConvNet on Fashion-MNIST, 15 epochs
 All but two-layer standardise the input with the training set's pixel mean and std, as the presets do.
+The CNN workloads train as their presets do, on BENCH_THREADS (default 2) slices of each batch in
+parallel threads (``fit(threads=)``, nn.DataParallel), against PyTorch on as many intra-op threads;
+the others on one thread with NumPy's BLAS on its default thread count.
 
 Each side runs in its own child process (so peak memory is its own): the same initial weights (made
 by nnscratch, loaded into torch), the same order of batches (the same seeded permutations or
@@ -48,11 +51,11 @@ WORKLOADS = {
     "fashion": dict(dataset="fashion-mnist", hidden=[512, 256], activation="relu", init="he", dropout=0.2,
                     optimizer="adam", lr=1e-3, cosine=True, batch_size=128, epochs=15, standardize=True),
     "cnn": dict(dataset="mnist", arch="simple_cnn", optimizer="adam", lr=1e-3, cosine=True, batch_size=100, epochs=10,
-                standardize=True),
+                standardize=True, threads="cores"),
     "deep-cnn": dict(dataset="mnist", arch="deep_cnn", optimizer="adam", lr=1e-3, cosine=True, batch_size=100,
-                     epochs=20, standardize=True, augment=True),
+                     epochs=20, standardize=True, augment=True, threads="cores"),
     "cnn-fashion": dict(dataset="fashion-mnist", arch="simple_cnn", optimizer="adam", lr=1e-3, cosine=True,
-                        batch_size=100, epochs=15, standardize=True, augment=False),
+                        batch_size=100, epochs=15, standardize=True, augment=False, threads="cores"),
 }
 SEED = 0
 
@@ -136,8 +139,9 @@ def run_nnscratch(w, queue):
     params = model.parameters()
     opt = optim.SGD(params, lr=w["lr"]) if w["optimizer"] == "sgd" else optim.Adam(params, lr=w["lr"])
     scheduler = optim.lr_scheduler.CosineAnnealingLR(opt, w["epochs"]) if w.get("cosine") else None
+    threads = int(os.environ.get("BENCH_THREADS", "2")) if w.get("threads") == "cores" else 1
     history = fit(model, loader, loss=F.cross_entropy, optimizer=opt, epochs=w["epochs"], scheduler=scheduler,
-                  verbose=False)
+                  verbose=False, threads=threads)
     acc = evaluate(model, DataLoader(TensorDataset(x_test, t_test), 1000))["accuracy"]
     steps = sum(1 for _ in batch_orders(len(x), w)[0])
     queue.put(dict(epoch=float(np.mean(history.time)), accuracy=acc, rss=peak_rss_mb(),

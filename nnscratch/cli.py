@@ -75,6 +75,10 @@ def build_parser():
                                                                 "improvement of the validation loss")
     train.add_argument("--clip-grad-norm", type=float, help="clip the gradients' norm to this")
     train.add_argument("--seed", type=int, help="random seed (default 0)")
+    train.add_argument("--threads", type=_positive_int, metavar="N",
+                       help="compute each batch as N slices in parallel threads (default: one per core for the "
+                            "cnn, lenet5 and deep-cnn presets, else 1; with batch norm each slice has its own "
+                            "batch statistics)")
     train.add_argument("--limit", type=_positive_int, metavar="N", help="train on the first N samples only")
     train.add_argument("--out", metavar="DIR", help="run directory (default runs/DATASET-MODEL-TIME)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last.npz")
@@ -153,7 +157,7 @@ def _train(args):
     from .runner import train_run
     overrides = {k: getattr(args, k) for k in ("hidden", "activation", "optimizer", "lr", "epochs", "batch_size",
                                                "dropout", "weight_decay", "batchnorm", "augment", "validation_split", "schedule",
-                                               "patience", "clip_grad_norm", "seed", "limit",
+                                               "patience", "clip_grad_norm", "seed", "limit", "threads",
                                                "pretrain_epochs", "cd_k", "pcd")}
     if args.resume and not args.out:
         raise UsageError("nnscratch train: --resume needs --out DIR, the run directory to continue")

@@ -23,17 +23,17 @@ PRESETS = {
     "cnn": dict(
         description="the book's SimpleConvNet: conv 30@5x5 - ReLU - max-pool 2 - fc 100 - ReLU - fc 10, Adam 1e-3 "
                     "with cosine decay, batch 100, 10 epochs",
-        arch="simple_cnn", standardize=True, optimizer="adam", lr=1e-3, schedule="cosine", batch_size=100,
+        arch="simple_cnn", standardize=True, threads="cores", optimizer="adam", lr=1e-3, schedule="cosine", batch_size=100,
         epochs=10, sampling="shuffle", validation_split=0.1),
     "lenet5": dict(
         description="LeNet-5 (conv 6@5x5 - pool - conv 16@5x5 - pool - fc 120 - fc 84 - fc 10, ReLU), Adam 1e-3 "
                     "with cosine decay, batch 128, 12 epochs",
-        arch="lenet5", standardize=True, optimizer="adam", lr=1e-3, schedule="cosine", batch_size=128, epochs=12,
+        arch="lenet5", standardize=True, threads="cores", optimizer="adam", lr=1e-3, schedule="cosine", batch_size=128, epochs=12,
         sampling="shuffle", validation_split=0.1),
     "deep-cnn": dict(
         description="the book's DeepConvNet (six 3x3 convs 16-16-32-32-64-64, pooling, fc 50, dropout 0.5), "
                     "Adam 1e-3 with cosine decay, batch 100, 20 epochs, random shifts and rotations",
-        arch="deep_cnn", standardize=True, augment=True, optimizer="adam", lr=1e-3, schedule="cosine",
+        arch="deep_cnn", standardize=True, threads="cores", augment=True, optimizer="adam", lr=1e-3, schedule="cosine",
         batch_size=100, epochs=20, sampling="shuffle", validation_split=0.1),
     "vgg": dict(
         description="a small VGG-style network (two blocks of two 3x3 convs with batch norm, 32 and 64 "
@@ -61,8 +61,11 @@ PRESETS = {
 }
 
 # What every run has unless the preset or the command line says otherwise.
+# threads: slices of each batch computed in parallel threads (nn.DataParallel); "cores" = one per core (per
+# MPI rank). The presets of convolutional networks without batch norm use it: their elementwise work (ReLU,
+# pooling, im2col) is most of a step and runs on one core otherwise; their gradients stay the whole batch's.
 DEFAULTS = dict(arch="mlp", weight_decay=0.0, augment=False, patience=None, seed=0, limit=None, clip_grad_norm=None,
-                momentum=0.9, iterations_per_epoch=None, schedule="constant", standardize=False)
+                momentum=0.9, iterations_per_epoch=None, schedule="constant", standardize=False, threads=1)
 
 
 MLP_OPTIONS = ("hidden", "activation", "dropout", "batchnorm", "init")

@@ -205,7 +205,8 @@ def train_run(dataset="mnist", model="mlp", out=None, resume=False, verbose=True
     history = fit(network, make_train_loader(settings, data), loss=F.cross_entropy, optimizer=optimizer,
                   epochs=settings["epochs"], validation_split=validation, seed=settings["seed"], scheduler=scheduler,
                   clip_grad_norm=settings["clip_grad_norm"], callbacks=callbacks, verbose=verbose,
-                  resume_from=last if resume else None, config=config, comm=comm)
+                  resume_from=last if resume else None, config=config, comm=comm,
+                  threads=thread_count(settings["threads"], comm))
     seconds = time.perf_counter() - start
     if not writer:
         return {"accuracy": None, "loss": None, "out": out, "history": history}
@@ -221,6 +222,13 @@ def train_run(dataset="mnist", model="mlp", out=None, resume=False, verbose=True
             if os.path.exists(os.path.join(out, name)):
                 log(f"  {os.path.join(out, name)}")
     return {"accuracy": report["accuracy"], "loss": report["loss"], "out": out, "history": history}
+
+
+def thread_count(threads, comm=None):
+    """The ``threads`` setting as a number: "cores" is one thread per core, shared by the MPI ranks."""
+    if threads != "cores":
+        return int(threads)
+    return max(1, (os.cpu_count() or 1) // (1 if comm is None else comm.size))
 
 
 def test_report(network, data):

@@ -36,6 +36,8 @@ Truncated backpropagation through time: carry the state between chunks with ``.d
 ``out, (h, c) = lstm(chunk, (h.detach(), c.detach()))``.
 """
 
+import threading
+
 import numpy as np
 
 from ..tensor import Function, ShapeError, Tensor, is_grad_enabled
@@ -63,6 +65,7 @@ def _row_sum(a2):
 
 _pool = {}                      # (shape, dtype) -> arrays ready for reuse
 _pool_bytes = 0
+_pool_lock = threading.Lock()   # threads (nn.DataParallel) share the pool
 POOL_LIMIT = 256 * 2 ** 20      # bytes kept at most
 POOL_PER_SHAPE = 16             # arrays kept at most per shape (a 2-layer bidirectional LSTM saves 4)
 
@@ -70,29 +73,32 @@ POOL_PER_SHAPE = 16             # arrays kept at most per shape (a 2-layer bidir
 def _take(shape, dtype):
     """An uninitialised array of ``shape``: a pooled one if free, else a new one."""
     global _pool_bytes
-    free = _pool.get((shape, np.dtype(dtype)))
-    if free:
-        a = free.pop()
-        _pool_bytes -= a.nbytes
-        return a
+    with _pool_lock:
+        free = _pool.get((shape, np.dtype(dtype)))
+        if free:
+            a = free.pop()
+            _pool_bytes -= a.nbytes
+            return a
     return np.empty(shape, dtype)
 
 
 def _give(*arrays):
     """Return internal arrays (no longer referenced anywhere else) to the pool."""
     global _pool_bytes
-    for a in arrays:
-        free = _pool.setdefault((a.shape, a.dtype), [])
-        if _pool_bytes + a.nbytes <= POOL_LIMIT and len(free) < POOL_PER_SHAPE:
-            free.append(a)
-            _pool_bytes += a.nbytes
+    with _pool_lock:
+        for a in arrays:
+            free = _pool.setdefault((a.shape, a.dtype), [])
+            if _pool_bytes + a.nbytes <= POOL_LIMIT and len(free) < POOL_PER_SHAPE:
+                free.append(a)
+                _pool_bytes += a.nbytes
 
 
 def clear_workspace():
     """Free the arrays kept for reuse by the recurrent functions."""
     global _pool_bytes
-    _pool.clear()
-    _pool_bytes = 0
+    with _pool_lock:
+        _pool.clear()
+        _pool_bytes = 0
 
 
 # ----------------------------------------------------------------------------- whole-sequence functions

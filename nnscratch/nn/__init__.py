@@ -10,6 +10,7 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyError, CrossEntropyLo
                    MSELoss, NLLLoss, SumSquaresError)
 from .mlp import MLP
 from .module import Module, Parameter
+from .parallel import DataParallel
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Dropout2d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell, SequenceClassifier
 from .rbm import DBN, RBM

@@ -25,6 +25,7 @@ import numpy as np
 from .. import backend
 from .. import functional as F
 from ..data import DataLoader, Subset, TensorDataset
+from ..nn import DataParallel
 from ..optim import clip_grad_norm_
 from ..optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
 from ..tensor import Tensor, no_grad
@@ -164,7 +165,7 @@ class Trainer:
 
     def __init__(self, model, train_loader, *, loss, optimizer, epochs, val_loader=None, validation_split=None,
                  metrics=("accuracy",), callbacks=(), scheduler=None, seed=None, clip_grad_norm=None,
-                 initial_epoch=0, history=None, verbose=True, resume_from=None, config=None, comm=None):
+                 initial_epoch=0, history=None, verbose=True, resume_from=None, config=None, comm=None, threads=1):
         if val_loader is not None and validation_split is not None:
             raise ValueError("give either val_loader or validation_split, not both")
         if validation_split is not None:
@@ -181,6 +182,8 @@ class Trainer:
         self.config = {} if config is None else dict(config)
         self.stop_training = False
         self._params = list(model.parameters())
+        # what computes the batches: the model, or the model on slices of each batch in threads
+        self.network = model if threads == 1 or isinstance(model, DataParallel) else DataParallel(model, threads)
         self.comm, self._world = comm, 1
         if comm is not None:
             self._distribute(comm)
@@ -210,27 +213,32 @@ class Trainer:
             resume(self, self.resume_from)  # sets history, initial_epoch and the random state
         self.stop_training = False
         self._call("on_train_begin")
+        threaded = isinstance(self.network, DataParallel) and self.network.threads > 1
         try:
-            for epoch in range(self.initial_epoch + 1, self.epochs + 1):
-                self.epoch = epoch
-                self._call("on_epoch_begin", epoch)
-                logs = self._run_epoch(epoch)
-                self.history.append(logs)
-                self._call("on_epoch_end", epoch, logs)
-                if self.stop_training:
-                    break
+            with backend.blas_threads(1) if threaded else contextlib.nullcontext():
+                self._run_epochs()
         finally:
             self._call("on_train_end")
         return self.history
+
+    def _run_epochs(self):
+        for epoch in range(self.initial_epoch + 1, self.epochs + 1):
+            self.epoch = epoch
+            self._call("on_epoch_begin", epoch)
+            logs = self._run_epoch(epoch)
+            self.history.append(logs)
+            self._call("on_epoch_end", epoch, logs)
+            if self.stop_training:
+                break
 
     def _run_epoch(self, epoch):
         start = time.perf_counter()
         lr = self.optimizer.param_groups[0]["lr"]
         per_batch_schedule = isinstance(self.scheduler, OneCycleLR)
         tally = _Tally(self.with_accuracy)
-        self.model.train()
+        self.network.train()
         for batch, (x, t) in enumerate(self.train_loader, 1):
-            output = self.model(x)
+            output = self.network(x)
             loss = self.loss(output, t)
             value = loss.item()
             if not math.isfinite(value):
@@ -252,7 +260,7 @@ class Trainer:
             tally.reduce(self.comm)
         logs = {"epoch": epoch, **tally.result(), "val_loss": None, "val_accuracy": None, "lr": lr}
         if self.val_loader is not None:
-            val = evaluate(self.model, self.val_loader, self.loss, ("accuracy",) if self.with_accuracy else (),
+            val = evaluate(self.network, self.val_loader, self.loss, ("accuracy",) if self.with_accuracy else (),
                            self.comm)
             logs["val_loss"], logs["val_accuracy"] = val["loss"], val["accuracy"]
         if isinstance(self.scheduler, ReduceLROnPlateau):
@@ -265,7 +273,7 @@ class Trainer:
 
 def fit(model, train_loader, *, loss, optimizer, epochs, val_loader=None, validation_split=None,
         metrics=("accuracy",), callbacks=(), scheduler=None, seed=None, clip_grad_norm=None, initial_epoch=0,
-        history=None, verbose=True, resume_from=None, config=None, comm=None):
+        history=None, verbose=True, resume_from=None, config=None, comm=None, threads=1):
     """Train ``model`` on ``train_loader`` and return its ``History``.
 
     Epochs count from 1 and ``epochs`` is the number of the last one (Keras's convention): the run
@@ -288,10 +296,13 @@ def fit(model, train_loader, *, loss, optimizer, epochs, val_loader=None, valida
       gradients over them, BatchNorm statistics are averaged after every epoch, the logged
       metrics cover all ranks, and callbacks marked ``rank_zero_only`` (progress, checkpoints,
       loggers) run on rank 0 only.
+    - ``threads``: compute each batch as that many slices in parallel threads (``nn.DataParallel``;
+      the BLAS is held to one thread meanwhile). Faster for convolutional networks on a multi-core
+      machine; the gradients are the whole batch's (batch norm aside, which sees each slice).
 
     A nan or infinite training loss raises ``NonFiniteLossError`` naming the epoch and batch.
     """
     return Trainer(model, train_loader, loss=loss, optimizer=optimizer, epochs=epochs, val_loader=val_loader,
                    validation_split=validation_split, metrics=metrics, callbacks=callbacks, scheduler=scheduler,
                    seed=seed, clip_grad_norm=clip_grad_norm, initial_epoch=initial_epoch, history=history,
-                   verbose=verbose, resume_from=resume_from, config=config, comm=comm).run()
+                   verbose=verbose, resume_from=resume_from, config=config, comm=comm, threads=threads).run()

@@ -251,8 +251,6 @@ class _LSTM(_Recurrence):
         c = _take((T + 1, N, H), dtype)           # cell states, in the slots used for h in y
         tanh_c = _take((T, N, H), dtype)
         ig = _take((N, H), dtype)
-        if self.recording:                        # the backward's factors, made while the step is in cache
-            p, k = _take((T, N, 4 * H), dtype), _take((T, N, H), dtype)
         c[T if self.reverse else 0] = c0
         w, new, old = w_hh.T, self.new, self.old
         for t in self.steps:
@@ -268,27 +266,29 @@ class _LSTM(_Recurrence):
             c_t += np.multiply(i, g, out=ig)
             np.tanh(c_t, out=tanh_c[t])
             np.multiply(o, tanh_c[t], out=y[t + new])
-            if self.recording:
-                self._factors(a, c[t + old], tanh_c[t], p[t], k[t])
         y[T + 1] = c[0 if self.reverse else T]
+        if self.recording:  # the backward's factors, for all steps at once (faster than step by step)
+            p, k = _take((T, N, 4 * H), dtype), _take((T, N, H), dtype)
+            self._factors(gates, c[old:old + T], tanh_c, p, k)
         _give(ig, c, tanh_c)
         self.saved = (gates, p, k) if self.recording else (gates,)
 
     @staticmethod
     def _factors(a, c_prev, tanh_c, p, k):
-        """One step's factors of the backward: dG = (dc, dc, dc, dh) · p and dc += dh · k with
-        p = (g · i(1-i), c_{t-1} · f(1-f), i · (1-g²), tanh c_t · o(1-o)), k = o · (1 - tanh² c_t)."""
-        H = k.shape[1]
-        i, g, o = a[:, :H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        """The factors of the backward (arrays (steps, N, 4H) and (steps, N, H)): dG = (dc, dc, dc, dh) · p
+        and dc += dh · k with p = (g · i(1-i), c_{t-1} · f(1-f), i · (1-g²), tanh c_t · o(1-o)),
+        k = o · (1 - tanh² c_t)."""
+        H = k.shape[-1]
+        i, g, o = a[..., :H], a[..., 2 * H:3 * H], a[..., 3 * H:]
         np.multiply(a, a, out=p)
         np.subtract(a, p, out=p)                  # a(1-a): σ' of i, f, o
-        pg = p[:, 2 * H:3 * H]
+        pg = p[..., 2 * H:3 * H]
         np.multiply(g, g, out=pg)
         np.subtract(1, pg, out=pg)                # 1 - g²: tanh' of g
-        p[:, :H] *= g
-        p[:, H:2 * H] *= c_prev
+        p[..., :H] *= g
+        p[..., H:2 * H] *= c_prev
         pg *= i
-        p[:, 3 * H:] *= tanh_c
+        p[..., 3 * H:] *= tanh_c
         np.multiply(tanh_c, tanh_c, out=k)
         np.subtract(1, k, out=k)
         k *= o

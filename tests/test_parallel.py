@@ -1,6 +1,9 @@
 """nn.DataParallel: a network computed on slices of the batch in threads gives the whole batch's
 outputs and gradients; batch norm, dropout, errors, the BLAS thread limit, fit(threads=) and the CLI."""
 
+import json
+import os
+
 import numpy as np
 import pytest
 
@@ -161,3 +164,26 @@ def test_thread_count_setting():
     class Ranks:
         size = 64
     assert thread_count("cores", Ranks()) == 1
+
+
+@pytest.mark.skipif(not os.environ.get("NNSCRATCH_DATA"), reason="set NNSCRATCH_DATA to the folder holding mnist/")
+def test_cli_threads(tmp_path, capsys):
+    """The cnn preset trains on one thread per core by default; --threads 1 gives the same run (no dropout
+    in SimpleConvNet), and the run directory records what was asked."""
+    from nnscratch.cli import main
+    runs = {}
+    for name, extra in (("default", []), ("one", ["--threads", "1"])):
+        out = tmp_path / name
+        assert main(["train", "mnist", "--model", "cnn", "--limit", "400", "--epochs", "1", "--out", str(out),
+                     "--quiet", *extra]) == 0
+        runs[name] = (json.loads((out / "config.json").read_text())["settings"]["threads"],
+                      _weights(out / "last.npz"))
+    capsys.readouterr()
+    assert runs["default"][0] == "cores" and runs["one"][0] == 1
+    for key, value in runs["one"][1].items():
+        np.testing.assert_allclose(runs["default"][1][key], value, atol=1e-5)
+
+
+def _weights(path):
+    from nnscratch.train import load_checkpoint
+    return {k: getattr(v, "data", v) for k, v in load_checkpoint(str(path))["model"].items()}

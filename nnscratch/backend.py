@@ -45,6 +45,27 @@ def manual_seed(seed):
     return _generator
 
 
+def generator_seed():
+    """The seed sequence of the current generator: its entropy, spawn key, pool size and how many
+    child generators it has spawned (``Generator.spawn``, which nn.DataParallel's threads draw
+    from). With its bit generator's state this is all a checkpoint needs to continue the numbers."""
+    seq = _generator.bit_generator.seed_seq
+    entropy = seq.entropy if np.ndim(seq.entropy) == 0 else [int(e) for e in seq.entropy]
+    return {"entropy": entropy, "spawn_key": [int(k) for k in seq.spawn_key], "pool_size": int(seq.pool_size),
+            "spawned": int(seq.n_children_spawned)}
+
+
+def restore_generator(state, seed=None):
+    """Continue the random numbers of a saved run: the bit generator's ``state`` and, if given,
+    its ``generator_seed()`` (so that later spawned generators are the saved run's too)."""
+    global _generator
+    if seed is not None:
+        seq = np.random.SeedSequence(seed["entropy"], spawn_key=tuple(seed["spawn_key"]), pool_size=seed["pool_size"],
+                                     n_children_spawned=seed["spawned"])
+        _generator = np.random.Generator(type(_generator.bit_generator)(seq))
+    _generator.bit_generator.state = state
+
+
 class _ThreadGenerator(threading.local):
     generator = None
 

@@ -285,8 +285,10 @@ def make_resumable_run(seed=0):
     return model, opt, scheduler
 
 
-def test_resume_from_checkpoint_equals_an_uninterrupted_run_bit_for_bit(tmp_path):
-    data = dict(loss=F.cross_entropy, val_loader=loader(60, shuffle=False, seed=1), seed=7, verbose=False)
+@pytest.mark.parametrize("threads", [1, 2])  # with 2, each thread's dropout masks come from spawned generators
+def test_resume_from_checkpoint_equals_an_uninterrupted_run_bit_for_bit(tmp_path, threads):
+    data = dict(loss=F.cross_entropy, val_loader=loader(60, shuffle=False, seed=1), seed=7, verbose=False,
+                threads=threads)
     model, opt, scheduler = make_resumable_run()
     full = fit(model, loader(), optimizer=opt, scheduler=scheduler, epochs=4, **data)
     expected = weights(model)

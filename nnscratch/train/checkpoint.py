@@ -4,7 +4,8 @@ A checkpoint (written with ``nnscratch.save``) is a dict::
 
     {"model": state_dict, "optimizer": state_dict, "scheduler": state_dict or None,
      "epoch": completed epochs, "history": History.as_dict(), "config": {...},
-     "rng": nnscratch's generator state, "loader_rng": the train loader's own generator state or None}
+     "rng": nnscratch's generator state, "rng_seed": its seed sequence (with the count of generators
+     it spawned for nn.DataParallel's threads), "loader_rng": the train loader's own generator state or None}
 
 The random state is taken at the end of the epoch, so restoring it gives the next epoch the
 same shuffling and dropout masks as an uninterrupted run.
@@ -29,7 +30,7 @@ def checkpoint_dict(trainer, epoch):
     return {"model": trainer.model.state_dict(), "optimizer": trainer.optimizer.state_dict(),
             "scheduler": None if trainer.scheduler is None else trainer.scheduler.state_dict(),
             "epoch": epoch, "history": trainer.history.as_dict(), "config": trainer.config,
-            "rng": backend.generator().bit_generator.state,
+            "rng": backend.generator().bit_generator.state, "rng_seed": backend.generator_seed(),
             "loader_rng": None if loader_generator is None else loader_generator.bit_generator.state}
 
 
@@ -62,7 +63,7 @@ def resume(trainer, path):
     checkpoint = load_checkpoint(path, trainer.model, trainer.optimizer, trainer.scheduler)
     trainer.history = History.from_dict(checkpoint["history"])
     trainer.initial_epoch = trainer.epoch = checkpoint["epoch"]
-    backend.generator().bit_generator.state = checkpoint["rng"]
+    backend.restore_generator(checkpoint["rng"], checkpoint.get("rng_seed"))
     loader_generator = _loader_generator(trainer.train_loader)
     if loader_generator is not None and checkpoint.get("loader_rng") is not None:
         loader_generator.bit_generator.state = checkpoint["loader_rng"]

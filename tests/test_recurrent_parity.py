@@ -43,6 +43,14 @@ def leaf(array):
     return ns.tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
 
 
+def close_grads(ours, theirs, *leaves):
+    """The gradients of every parameter (by torch's names) and of each (ours, theirs) leaf agree."""
+    for name, p in theirs.named_parameters():
+        close(getattr(ours, name).grad, p.grad)
+    for a, b in leaves:
+        close(a.grad, b.grad)
+
+
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
 @pytest.mark.parametrize("num_layers", [1, 2])
 @pytest.mark.parametrize("bidirectional", [False, True])
@@ -74,13 +82,10 @@ def test_layer_parity(rng, kind, num_layers, bidirectional, batch_first, initial
     loss_ours.backward()
     loss_theirs.backward()
 
-    close(x_ours.grad, x_theirs.grad)
-    for name, p in theirs.named_parameters():
-        close(getattr(ours, name).grad, p.grad)
+    states = []
     if initial_state:
-        close(h_ours.grad, h_theirs.grad)
-        if kind == "LSTM":
-            close(c_ours.grad, c_theirs.grad)
+        states = [(h_ours, h_theirs)] + ([(c_ours, c_theirs)] if kind == "LSTM" else [])
+    close_grads(ours, theirs, (x_ours, x_theirs), *states)
 
 
 @pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
@@ -95,9 +100,7 @@ def test_options_parity_relu_no_bias_eval_dropout(rng, kind):
     close(out_ours, out_theirs)
     (out_ours ** 2).sum().backward()
     (out_theirs ** 2).sum().backward()
-    close(x_ours.grad, x_theirs.grad)
-    for name, p in theirs.named_parameters():
-        close(getattr(ours, name).grad, p.grad)
+    close_grads(ours, theirs, (x_ours, x_theirs))
 
 
 def test_unbatched_parity(rng):
@@ -131,13 +134,10 @@ def test_cell_parity(rng, kind, given_state):
     close(h1_ours, h1_theirs)
     loss_ours.backward()
     loss_theirs.backward()
-    close(x_ours.grad, x_theirs.grad)
-    for name, p in theirs.named_parameters():
-        close(getattr(ours, name).grad, p.grad)
+    states = []
     if given_state:
-        close(h_ours.grad, h_theirs.grad)
-        if kind == "LSTMCell":
-            close(c_ours.grad, c_theirs.grad)
+        states = [(h_ours, h_theirs)] + ([(c_ours, c_theirs)] if kind == "LSTMCell" else [])
+    close_grads(ours, theirs, (x_ours, x_theirs), *states)
 
 
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])

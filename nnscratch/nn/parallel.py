@@ -93,9 +93,8 @@ class _Parallel(Function):
     once_differentiable = True
 
     def forward(self, x, *weights, parallel):
-        self.parallel = parallel
-        grad = True in self.needs_input_grad
-        self.xs, self.ys = parallel._forward_slices(x, grad, self.needs_input_grad[0])
+        self.parallel = parallel  # applied only when a gradient is wanted: the slices record their graphs
+        self.xs, self.ys = parallel._forward_slices(x, True, self.needs_input_grad[0])
         return np.concatenate([y.data for y in self.ys])
 
     def backward(self, gy):

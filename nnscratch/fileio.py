@@ -38,3 +38,16 @@ def atomic_write_text(path, text):
     with atomic_write(path, "w") as f:
         f.write(text)
     return os.fspath(path)
+
+
+def remove_stale_parts(folder):
+    """Delete the temporaries (``.NAME.*.part``) that ``atomic_write`` left in ``folder`` when its
+    process was killed mid-write; returns their paths. Call it only where no other process is writing."""
+    removed = []
+    with contextlib.suppress(FileNotFoundError):
+        for name in os.listdir(folder):
+            if name.startswith(".") and name.endswith(".part"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(folder, name))
+                    removed.append(os.path.join(folder, name))
+    return removed

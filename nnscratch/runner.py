@@ -16,6 +16,7 @@ Run directory::
 import json
 import os
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,11 +30,11 @@ from .data.transforms import Compose, RandomRotation, RandomShift
 from .backend import manual_seed
 from .models import build_model
 from .presets import resolve
-from .train import evaluate, fit, load_checkpoint, predict_proba
-from .train.callbacks import EarlyStopping, ModelCheckpoint
-from .fileio import atomic_write_text
+from .train import NonFiniteLossError, evaluate, fit, load_checkpoint, predict_proba
+from .train.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from .fileio import atomic_write_text, remove_stale_parts
 from .train.history import History
-from .tensor import from_numpy, no_grad
+from .tensor import Tensor, from_numpy, no_grad
 from .train.metrics import confusion_matrix, per_class_accuracy
 
 TOY_DATASETS = {
@@ -76,6 +77,9 @@ def load_data(name, limit=None, seed=0):
     if limit is not None:
         if limit < 1:
             raise ValueError(f"--limit must be at least 1, got {limit}")
+        if limit > len(x):
+            warnings.warn(f"--limit {limit:,} is more than the {len(x):,} training samples of {name}; "
+                          f"training on all {len(x):,}", stacklevel=2)
         x, t = x[:limit], t[:limit]
     return Data(x, t, x_test, t_test, classes)
 
@@ -149,32 +153,47 @@ def _write_json(path, obj):
     atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
-def train_run(dataset="mnist", model="mlp", out=None, resume=False, verbose=True, log=print, callbacks=(),
-              comm=None, **overrides):
+def train_run(dataset=None, model=None, out=None, resume=False, fine_tune_from=None, verbose=True, log=print,
+              callbacks=(), comm=None, **overrides):
     """Train a preset on a dataset and write the run directory; returns a dict with the test
     accuracy, the run directory and the History. ``overrides`` are preset settings (lr=, epochs= ...);
     ``callbacks`` are added to the run's own (e.g. a MetricsPublisher for the live playground).
     ``comm``: a communicator (``nnscratch.distributed``) for data-parallel training over its ranks,
-    which must all be given the same arguments; rank 0 alone prints and writes the run directory."""
+    which must all be given the same arguments; rank 0 alone prints and writes the run directory.
+
+    ``resume=True`` continues the run in ``out`` exactly as it was trained: ``dataset``, ``model`` and
+    every override must be left out (None) or equal the run's own; only ``epochs`` may be larger, to
+    extend it (the learning-rate schedule then becomes that of a run planned for the new length).
+    ``fine_tune_from`` (a run directory or checkpoint) starts a new run whose network and settings
+    are that run's, its weights the starting point, and the given overrides applied."""
     extra_callbacks = list(callbacks)
-    settings = resolve(model, overrides)
-    settings["dataset"] = dataset
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if resume and fine_tune_from is not None:
+        raise ValueError("--resume continues a run and --fine-tune-from starts a new one: give one of them")
+    out = out or os.path.join("runs", f"{dataset or 'mnist'}-{model or 'mlp'}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if comm is not None:
+        out = comm.bcast(out)  # rank 0's clock names the directory
+    last = os.path.join(out, "last.npz")
+    initial = None  # the state dict the network starts from when fine-tuning
+    if resume:
+        settings, completed = resume_settings(last, dataset, model, given)
+        if verbose:
+            log(f"resuming {out} from epoch {completed} of {settings['epochs']}")
+    elif fine_tune_from is not None:
+        settings, initial = fine_tune_settings(fine_tune_from, dataset, model, given)
+    else:
+        settings = resolve(model or "mlp", overrides)
+        settings["dataset"] = dataset or "mnist"
     check_dbn_options(settings)
+    dataset, model = settings["dataset"], settings["model"]
     writer = comm is None or comm.rank == 0
     if comm is not None:
         from .distributed import check_same
         check_same(comm, {**settings, "out": out, "resume": resume}, "run settings")
         verbose = verbose and writer
-    out = out or os.path.join("runs", f"{dataset}-{model}-{time.strftime('%Y%m%d-%H%M%S')}")
-    if comm is not None:
-        out = comm.bcast(out)  # rank 0's clock names the directory
-    last = os.path.join(out, "last.npz")
-    if resume:
-        if not os.path.exists(last):
-            raise FileNotFoundError(f"cannot resume: {last} does not exist (give --out the run directory to resume)")
-        settings = {**load_checkpoint(last)["config"]["settings"], "epochs": settings["epochs"]}
     if writer:
         os.makedirs(out, exist_ok=True)
+        remove_stale_parts(out)  # temporaries of a write that a kill interrupted
 
     data = load_data(dataset, settings["limit"], settings["seed"])
     if comm is not None:
@@ -186,14 +205,20 @@ def train_run(dataset="mnist", model="mlp", out=None, resume=False, verbose=True
         _write_json(os.path.join(out, "config.json"), config)
     manual_seed(settings["seed"])  # the initial weights depend on --seed alone
     network = build_model(net)
-    if settings["arch"] == "dbn" and not resume:  # a resumed run continues from last.npz instead
+    if initial is not None:
+        network.load_state_dict(initial)
+    elif settings["arch"] == "dbn" and not resume:  # a resumed run continues from last.npz instead
         pretrain_dbn(settings, data, network, out if writer else None, verbose, log)
     optimizer = make_optimizer(settings, network.parameters())
     scheduler = make_scheduler(settings, optimizer)
     validation = settings["validation_split"] or None
     monitor = "val_accuracy" if validation else "loss"
-    callbacks = [ModelCheckpoint(last, save_best_only=False),
-                 ModelCheckpoint(os.path.join(out, "model.npz"), monitor=monitor, save_best_only=True)]
+    # last.npz is the run's commit point, so it is written last: a kill between the two writes leaves
+    # last.npz at the previous epoch, and the resumed run repeats that epoch and writes model.npz again.
+    callbacks = [ModelCheckpoint(os.path.join(out, "model.npz"), monitor=monitor, save_best_only=True),
+                 ModelCheckpoint(last, save_best_only=False)]
+    if resume:
+        callbacks.append(ScheduleLength(settings["epochs"]))
     if settings["patience"]:
         callbacks.append(EarlyStopping("val_loss" if validation else "loss", patience=settings["patience"]))
     callbacks += extra_callbacks
@@ -202,11 +227,17 @@ def train_run(dataset="mnist", model="mlp", out=None, resume=False, verbose=True
             f"{len(data.x_train):,} training samples{f' ({validation:.0%} held out for validation)' if validation else ''}"
             + (f", data-parallel over {comm.size} rank{'s' if comm.size > 1 else ''}" if comm is not None else ""))
     start = time.perf_counter()
-    history = fit(network, make_train_loader(settings, data), loss=F.cross_entropy, optimizer=optimizer,
-                  epochs=settings["epochs"], validation_split=validation, seed=settings["seed"], scheduler=scheduler,
-                  clip_grad_norm=settings["clip_grad_norm"], callbacks=callbacks, verbose=verbose,
-                  resume_from=last if resume else None, config=config, comm=comm,
-                  threads=thread_count(settings["threads"], comm))
+    try:
+        history = fit(network, make_train_loader(settings, data), loss=F.cross_entropy, optimizer=optimizer,
+                      epochs=settings["epochs"], validation_split=validation, seed=settings["seed"],
+                      scheduler=scheduler, clip_grad_norm=settings["clip_grad_norm"], callbacks=callbacks,
+                      verbose=verbose, resume_from=last if resume else None, config=config, comm=comm,
+                      threads=thread_count(settings["threads"], comm))
+    except NonFiniteLossError as e:
+        if resume:  # the hint's lower learning rate needs a new run
+            e.args = (f"{e} A resumed run keeps its learning rate: to continue with another, start a new run "
+                      f"from this one's weights with --fine-tune-from {out} --lr LR --out NEW_DIR",)
+        raise
     seconds = time.perf_counter() - start
     if not writer:
         return {"accuracy": None, "loss": None, "out": out, "history": history}
@@ -222,6 +253,76 @@ def train_run(dataset="mnist", model="mlp", out=None, resume=False, verbose=True
             if os.path.exists(os.path.join(out, name)):
                 log(f"  {os.path.join(out, name)}")
     return {"accuracy": report["accuracy"], "loss": report["loss"], "out": out, "history": history}
+
+
+def _option(key, value):
+    """How the command line spells a setting: ``--lr 0.5``, ``--hidden 64,32``, ``dataset fashion-mnist``."""
+    if key == "dataset":
+        return f"dataset {value}"
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
+    return f"--{key.replace('_', '-')}" + ("" if value is True else f" {value}")
+
+
+def resume_settings(last, dataset, model, given):
+    """(settings, completed epochs) of the run whose checkpoint is ``last``, for ``--resume``.
+    Everything asked must equal the run's own settings, except ``epochs``, which may extend it."""
+    out = os.path.dirname(last)
+    if not os.path.exists(last):
+        raise FileNotFoundError(f"cannot resume: {last} does not exist (give --out the run directory to resume)")
+    checkpoint = load_checkpoint(last)
+    settings = (checkpoint.get("config") or {}).get("settings")
+    if not isinstance(settings, dict):
+        raise ValueError(f"cannot resume: {last} holds no run settings; it was not written by nnscratch train")
+    completed = checkpoint["epoch"]
+    asked = {"dataset": dataset, "model": model, **given}
+    changed = {k: v for k, v in asked.items() if v is not None and k != "epochs" and settings.get(k) != v}
+    if changed:
+        was = ", ".join(_option(k, settings.get(k)) for k in changed)
+        fine_tune = "" if "model" in changed else (  # another network cannot start from these weights
+            f", or fine-tune this run's weights in a new run directory: nnscratch train "
+            f"{' '.join(v if k == 'dataset' else _option(k, v) for k, v in changed.items())} "
+            f"--fine-tune-from {out} --out NEW_DIR")
+        raise ValueError(
+            f"cannot resume {out} with {', '.join(_option(k, v) for k, v in changed.items())}: --resume continues "
+            f"the run exactly as it was trained ({was}), and only --epochs may change, to extend it. For other "
+            f"settings start a new run with another --out{fine_tune}")
+    epochs = given.get("epochs", settings["epochs"])
+    if epochs < completed:
+        raise ValueError(f"cannot resume {out} with --epochs {epochs}: it has already trained {completed} epochs "
+                         f"(--epochs is the number of the last epoch; give at least {completed})")
+    return {**settings, "epochs": epochs}, completed
+
+
+def fine_tune_settings(source, dataset, model, given):
+    """(settings, initial state dict) of a new run that starts from the weights of ``source`` (a run
+    directory or checkpoint): that run's settings, with ``dataset`` and the ``given`` overrides applied."""
+    checkpoint = load_checkpoint(model_path(source))
+    base = (checkpoint.get("config") or {}).get("settings")
+    if not isinstance(base, dict):
+        raise ValueError(f"cannot fine-tune from {source}: it holds no run settings (not written by nnscratch train)")
+    if model is not None and model != base["model"]:
+        raise ValueError(f"cannot fine-tune from {source} with --model {model}: the network is that run's "
+                         f"({base['model']}); leave --model out, or train a {model} from scratch")
+    inherited = {k: v for k, v in base.items() if k not in ("model", "dataset", "fine_tune_from")}
+    settings = resolve(base["model"], {**inherited, **given})
+    settings.update(dataset=dataset or base["dataset"], fine_tune_from=os.fspath(source))
+    return settings, checkpoint["model"]
+
+
+class ScheduleLength(Callback):
+    """On a resumed run whose ``epochs`` was raised: the learning-rate schedule becomes the one of a
+    run planned for ``epochs`` from the start (cosine decay reaches 0 at the new last epoch), so after
+    epoch e the learning rate is what that longer run has after epoch e."""
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def on_train_begin(self, trainer):
+        scheduler = trainer.scheduler
+        if scheduler is not None and getattr(scheduler, "T_max", self.epochs) != self.epochs:
+            scheduler.T_max = self.epochs
+            scheduler._update_lr(scheduler.last_epoch)  # the closed form at the epoch reached
 
 
 def thread_count(threads, comm=None):
@@ -389,11 +490,49 @@ def load_model(run_dir_or_model):
     path = model_path(run_dir_or_model)
     checkpoint = load_checkpoint(path)
     config = checkpoint.get("config") or {}
-    if "net" not in config:
+    if not isinstance(config, dict) or not isinstance(config.get("net"), dict):
         raise ValueError(f"{path} has no network description (config['net']); it was not written by nnscratch train")
-    network = build_model(config["net"])
-    network.load_state_dict(checkpoint["model"])
+    try:
+        network = build_model(config["net"])
+    except (TypeError, ValueError, KeyError, IndexError) as e:  # a description this version cannot build
+        raise ValueError(f"{path}: its network description cannot be built ({type(e).__name__}: {e}); "
+                         "it was written by another nnscratch version or is damaged") from None
+    load_weights(network, checkpoint["model"], path)
     return network.eval(), config
+
+
+def load_weights(network, state, path):
+    """Load the model state ``state`` read from checkpoint ``path`` into ``network``, after checking
+    what ``load_state_dict`` lets through (it casts dtypes and copies any value, as PyTorch's does):
+    every entry must be a numeric array of the network's kind of dtype (floating point for weights
+    and running statistics, integer for counters) with only finite values. Missing or unexpected
+    entries and shape mismatches are refused too; every error names ``path`` and the entry."""
+    if not isinstance(state, dict):
+        raise ValueError(f"{path}: its model state is a {type(state).__name__}, not a dict of arrays; "
+                         "the checkpoint is damaged (use an intact copy or train again)")
+    own = network.state_dict()
+    problems = []
+    for key, value in state.items():
+        if key not in own:
+            continue  # reported by load_state_dict with the other missing and unexpected keys
+        array = value.data if isinstance(value, Tensor) else value
+        expected = own[key].dtype
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
+            problems.append(f"{key} is {type(array).__name__ if not isinstance(array, np.ndarray) else array.dtype}, "
+                            "not an array of numbers")
+        elif np.issubdtype(expected, np.floating) != np.issubdtype(array.dtype, np.floating):
+            problems.append(f"{key} is {array.dtype} but the network needs {expected}")
+        elif array.dtype.kind == "f" and not np.isfinite(array).all():
+            bad = int(array.size - np.isfinite(array).sum())
+            problems.append(f"{key} holds {bad:,} NaN or infinite value{'s' if bad > 1 else ''} of {array.size:,}")
+    if problems:
+        raise ValueError(f"{path}: the model state is unusable: {'; '.join(problems)}. The file is damaged or "
+                         "was saved from a diverged run; use another checkpoint (e.g. an earlier run) or train again")
+    try:
+        network.load_state_dict(state)
+    except (KeyError, ValueError) as e:
+        message = e.args[0] if e.args else str(e)
+        raise ValueError(f"{path} does not fit the network its config describes: {message}") from None
 
 
 def history_of(run_dir_or_model):

@@ -19,6 +19,7 @@ import contextlib
 import copy
 import math
 import time
+import warnings
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from .checkpoint import resume
 from .history import History
 
 KNOWN_METRICS = ("accuracy",)
+DIVERGENCE_FACTOR = 100  # an epoch loss this many times the lowest so far is a blow-up
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -181,6 +183,7 @@ class Trainer:
         self.history = History() if history is None else history
         self.config = {} if config is None else dict(config)
         self.stop_training = False
+        self._first_batch_loss, self._diverged = None, False
         self._params = list(model.parameters())
         # what computes the batches: the model, or the model on slices of each batch in threads
         self.network = model if threads == 1 or isinstance(model, DataParallel) else DataParallel(model, threads)
@@ -226,10 +229,23 @@ class Trainer:
             self.epoch = epoch
             self._call("on_epoch_begin", epoch)
             logs = self._run_epoch(epoch)
+            self._warn_if_diverging(logs["loss"])
             self.history.append(logs)
             self._call("on_epoch_end", epoch, logs)
             if self.stop_training:
                 break
+
+    def _warn_if_diverging(self, loss):
+        """Warn once when the epoch's training loss is more than DIVERGENCE_FACTOR times the lowest
+        loss seen so far (the first batch's, or an earlier epoch's): training is blowing up even though
+        the loss is still finite."""
+        lowest = min([v for v in [self._first_batch_loss, *self.history.loss] if v is not None], default=None)
+        if self._diverged or lowest is None or lowest <= 0 or loss <= DIVERGENCE_FACTOR * lowest:
+            return
+        self._diverged = True
+        warnings.warn(f"the training loss grew from {lowest:.4g} to {loss:.4g} by epoch {self.epoch}: training is "
+                      "diverging. The learning rate is probably too high: try a lower one (e.g. 10 times smaller) "
+                      "or clip_grad_norm=1.0", RuntimeWarning, stacklevel=2)
 
     def _run_epoch(self, epoch):
         start = time.perf_counter()
@@ -252,6 +268,8 @@ class Trainer:
             self.optimizer.step()
             if per_batch_schedule:
                 self.scheduler.step()
+            if self._first_batch_loss is None:
+                self._first_batch_loss = value
             tally.add(value, output, t)
             self._call("on_batch_end", batch, {"batch_loss": value, "size": len(t) * self._world, **tally.result()})
         if self.comm is not None:

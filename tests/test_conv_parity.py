@@ -1,10 +1,15 @@
 """Convolutions against PyTorch: F.conv2d and F.conv_transpose2d forward and backward (input,
 weight and bias gradients for a random upstream gradient) in float32 over the same grid as
-test_conv.py, plus nn.Conv2d / nn.ConvTranspose2d initialisation, repr and state_dict interchange."""
+test_conv.py, plus nn.Conv2d / nn.ConvTranspose2d initialisation, repr and state_dict interchange.
+
+Values agree to float32 rounding (tolerance.assert_close): the bound grows with the number of
+products summed into each value, C/groups*kh*kw for an output, O/groups*kh*kw for an input
+gradient, the batch times the positions for a weight or bias gradient."""
 
 import numpy as np
 import pytest
 from test_conv import GRID, transpose_out_size
+from tolerance import assert_close as assert_within_rounding
 
 import nnscratch as ns
 import nnscratch.functional as F
@@ -13,27 +18,30 @@ import nnscratch.nn as nn
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
-TOL = 1e-4
-
-
-def assert_close(ours, theirs, what):
-    """max |ours - theirs| <= TOL · max(1, max |theirs|): 1e-4 for values of order 1, and relative to
-    the largest value for large sums (a weight gradient adds up N·OH·OW float32 products, whose
-    rounding differs between any two summation orders)."""
+def assert_close(ours, theirs, what, n):
+    """Same shape, float32, and the values to the rounding of sums of ``n`` float32 products."""
     theirs = theirs.detach().numpy()
     assert ours.shape == theirs.shape, f"{what}: shape {ours.shape} vs PyTorch's {theirs.shape}"
     assert ours.dtype == np.float32, f"{what}: dtype {ours.dtype}"
-    scale = max(1.0, float(np.abs(theirs).max(initial=0)))
-    error = float(np.abs(ours - theirs).max(initial=0))
-    assert error <= TOL * scale, f"{what}: max difference {error:.3g} from PyTorch (largest value {scale:.3g})"
+    assert_within_rounding(ours, theirs, n, what=what)
 
 
-def run_both(ns_fn, torch_fn, arrays, rng, need_input_grad=True):
+def products_summed(x, w, y, transposed):
+    """How many products each value of the output and of each gradient adds up."""
+    window = w.shape[-1] * w.shape[-2]
+    groups = x.shape[-3] * y.shape[-3] // (w.shape[0] * w.shape[1])
+    positions = (x if transposed else y).size // (x if transposed else y).shape[-3]  # batch * positions
+    return {"output": x.shape[-3] // groups * window, "input": y.shape[-3] // groups * window,
+            "weight": positions, "bias": y.size // y.shape[-3]}
+
+
+def run_both(ns_fn, torch_fn, arrays, rng, need_input_grad=True, transposed=False):
     """Forward and backward on both sides with the same upstream gradient; compare everything."""
     ours = [ns.tensor(a, requires_grad=(i > 0 or need_input_grad)) for i, a in enumerate(arrays)]
     theirs = [torch.tensor(a, requires_grad=(i > 0 or need_input_grad)) for i, a in enumerate(arrays)]
     y, ty = ns_fn(*ours), torch_fn(*theirs)
-    assert_close(y.data, ty, "output")
+    n = products_summed(arrays[0], arrays[1], y, transposed)
+    assert_close(y.data, ty, "output", n["output"])
     g = rng.standard_normal(ty.shape).astype(np.float32)
     y.backward(g)
     ty.backward(torch.from_numpy(g))
@@ -41,7 +49,7 @@ def run_both(ns_fn, torch_fn, arrays, rng, need_input_grad=True):
         if t.grad is None:
             assert a.grad is None, f"{name} got a gradient it did not ask for"
         else:
-            assert_close(a.grad.data, t.grad, f"{name} gradient")
+            assert_close(a.grad.data, t.grad, f"{name} gradient", n[name])
 
 
 def f32(rng, shape):
@@ -65,7 +73,7 @@ def test_conv_transpose2d(kernel, stride, padding, dilation, groups, N, C, O, H,
     arrays = [f32(rng, (N, C, H, W)), f32(rng, (C, O // groups) + kernel)] + ([f32(rng, O)] if bias else [])
     run_both(lambda x, w, b=None: F.conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilation),
              lambda x, w, b=None: TF.conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilation),
-             arrays, rng)
+             arrays, rng, transposed=True)
 
 
 @pytest.mark.parametrize("shape, out_channels, kernel, padding, need_input_grad", [
@@ -97,7 +105,7 @@ def test_unbatched_input(rng):
              arrays, rng)
     arrays = [f32(rng, (3, 7, 6)), f32(rng, (3, 4, 3, 3)), f32(rng, 4)]
     run_both(lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2),
-             lambda x, w, b: TF.conv_transpose2d(x, w, b, stride=2), arrays, rng)
+             lambda x, w, b: TF.conv_transpose2d(x, w, b, stride=2), arrays, rng, transposed=True)
 
 
 # ----------------------------------------------------------------------------- modules
@@ -136,21 +144,23 @@ def test_state_dict_interchange_and_repr(make, make_torch, rng):
     ours, theirs = make(nn), make(torch.nn)
     assert repr(ours).split("  #")[0] == repr(theirs)
     x = f32(rng, (2, 4 if ours.in_channels == 4 else 3, 9, 8))
+    n = theirs.in_channels // theirs.groups * theirs.kernel_size[0] * theirs.kernel_size[1]  # products per output
     # PyTorch -> nnscratch
     ours.load_state_dict(theirs.state_dict())
     assert list(ours.state_dict()) == list(theirs.state_dict())
     with torch.no_grad():
-        np.testing.assert_allclose(ours(ns.tensor(x)).data, theirs(torch.from_numpy(x)).numpy(), rtol=TOL, atol=TOL)
+        assert_within_rounding(ours(ns.tensor(x)), theirs(torch.from_numpy(x)), n, what="output")
     # nnscratch -> PyTorch, after changing our weights
     ours.reset_parameters("he")
     theirs.load_state_dict({k: torch.from_numpy(v.data.copy()) for k, v in ours.state_dict().items()})
     with torch.no_grad():
-        np.testing.assert_allclose(ours(ns.tensor(x)).data, theirs(torch.from_numpy(x)).numpy(), rtol=TOL, atol=TOL)
+        assert_within_rounding(ours(ns.tensor(x)), theirs(torch.from_numpy(x)), n, what="output")
 
 
 def test_training_step_matches(rng):
     """One SGD step of conv -> relu -> conv_transpose -> mse from the same weights gives the same
-    new weights."""
+    new weights. The largest sums: the loss's mean over 512 values; the weight gradients, 64
+    positions (4 images x 4x4) each."""
     ns_model = nn.Sequential(nn.Conv2d(2, 4, 3, stride=2, padding=1), nn.ReLU(), nn.ConvTranspose2d(4, 2, 2, stride=2))
     t_model = torch.nn.Sequential(torch.nn.Conv2d(2, 4, 3, stride=2, padding=1), torch.nn.ReLU(),
                                   torch.nn.ConvTranspose2d(4, 2, 2, stride=2))
@@ -167,6 +177,6 @@ def test_training_step_matches(rng):
         t_opt.zero_grad()
         t_loss.backward()
         t_opt.step()
-        assert loss.item() == pytest.approx(t_loss.item(), rel=1e-5)
+        assert_within_rounding(loss, t_loss, x.size, what="loss")
     for (name, p), tp in zip(ns_model.state_dict().items(), t_model.state_dict().values()):
-        np.testing.assert_allclose(p.data, tp.numpy(), rtol=1e-5, atol=1e-5, err_msg=name)
+        assert_within_rounding(p, tp, 4 * 4 * 4, what=name)

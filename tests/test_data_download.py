@@ -1,11 +1,14 @@
 """Downloading MNIST-family files, against a local HTTP server on 127.0.0.1 serving small generated
-IDX files: checksums, atomic writes, mirror fallback and the not-found error."""
+IDX files: checksums, atomic writes, mirror fallback, the not-found error, the deadline and minimum
+rate against a trickling mirror, and the temporaries that a killed download leaves."""
 
 import hashlib
 import http.server
 import os
+import re
 import socket
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -37,11 +40,12 @@ def sha(data):
 
 class Server:
     """A threaded HTTP server on 127.0.0.1 (random free port). ``routes[path] = (mode, body)``
-    with mode "ok", "truncate" (promise the whole body, send half, hang up) or "slow" (send
-    half, wait for ``release``, then the rest); anything else is a 404. ``requests`` logs paths."""
+    with mode "ok", "truncate" (promise the whole body, send half, hang up), "slow" (send
+    half, wait for ``release``, then the rest) or "trickle" (one byte every ``trickle_interval``
+    seconds until the client goes or ``release``); anything else is a 404. ``requests`` logs paths."""
 
     def __init__(self):
-        self.routes, self.requests = {}, []
+        self.routes, self.requests, self.trickle_interval = {}, [], 5.0
         self.release, self.half_sent = threading.Event(), threading.Event()
         server = self
 
@@ -58,6 +62,15 @@ class Server:
                 if mode == "ok":
                     self.wfile.write(body)
                     return
+                if mode == "trickle":
+                    try:
+                        for i in range(len(body)):
+                            self.wfile.write(body[i:i + 1])
+                            self.wfile.flush()
+                            if server.release.wait(server.trickle_interval):
+                                return
+                    except OSError:  # the client gave up
+                        return
                 self.wfile.write(body[: len(body) // 2])
                 self.wfile.flush()
                 if mode == "slow":
@@ -262,3 +275,80 @@ def test_progress_line_without_a_terminal(server, places, capsys):
     assert f"nnscratch: downloading {mirror}{FILES[0]}" in err
     assert f"nnscratch: saved {places['cache'] / FILES[0]}" in err and "SHA-256 ok" in err
     assert err.count("SHA-256 ok") == 4
+
+
+def bounded(fn, seconds):
+    """``fn()``'s result (or its exception, raised here), failing the test if it runs longer than
+    ``seconds``: a download that does not give up must not hang the test run."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = fn()
+        except Exception as e:  # re-raised in the test's thread
+            outcome["error"] = e
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"still downloading after {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def test_a_trickling_mirror_misses_the_deadline_then_the_next_mirror_serves(server, places, monkeypatch, capsys):
+    blobs, arrays = tiny_files()
+    monkeypatch.setattr(mnist_module, "DOWNLOAD_DEADLINE", 0.5)
+    monkeypatch.setattr(mnist_module, "RATE_GRACE", 60.0)  # only the deadline applies here
+    trickle = server.serve("/trickle", {FILES[0]: blobs[FILES[0]]}, mode="trickle")  # a byte every 5 s
+    good = server.serve("/good", blobs)
+    start = time.monotonic()
+    (x, t), _ = bounded(lambda: load_mnist(normalize=False, mirrors=[trickle, good],
+                                           sha256={f: sha(b) for f, b in blobs.items()}, timeout=TIMEOUT), 20)
+    assert time.monotonic() - start < 3  # the deadline, not the 5 s between bytes nor the 30 s timeout
+    err = capsys.readouterr().err
+    assert re.search(rf"nnscratch: {re.escape(trickle + FILES[0])} failed: gave up after 0\.\d s with \d of "
+                     rf"{len(blobs[FILES[0]]):,} bytes received: the deadline is 0.5 s per file", err), err
+    np.testing.assert_array_equal(x.reshape(5, 28, 28), arrays[FILES[0]])  # nothing lost: the next mirror served
+    assert t.tolist() == [5, 0, 4, 1, 9]
+    assert files_in(places["cache"]) == sorted(list(FILES) + ["parsed"])  # no temporary left
+
+
+def test_a_mirror_below_the_minimum_rate_is_abandoned(server, places, monkeypatch):
+    blobs, _ = tiny_files()
+    server.trickle_interval = 0.02  # about 50 bytes/s
+    monkeypatch.setattr(mnist_module, "RATE_GRACE", 0.5)
+    mirror = server.serve("/trickle", blobs, mode="trickle")
+    places["cache"].mkdir(parents=True)
+    start = time.monotonic()
+    with pytest.raises(mnist_module.SlowDownloadError, match=r"bytes/s \(\d+ of [\d,]+ bytes in 0\.\d s\), below "
+                                                             r"the minimum of 1,000 bytes/s") as info:
+        bounded(lambda: mnist_module.download_file(mirror + FILES[0], places["cache"] / FILES[0],
+                                                   {sha(blobs[FILES[0]])}, TIMEOUT, False, min_rate=1000), 20)
+    assert isinstance(info.value, TimeoutError) and time.monotonic() - start < 3
+    assert files_in(places["cache"]) == []  # its temporary is gone
+
+
+def test_stale_temporaries_are_removed_at_the_next_start(server, places):
+    fcntl = pytest.importorskip("fcntl")
+    blobs, _ = tiny_files()
+    mirror = server.serve("/mnist", blobs)
+    places["cache"].mkdir(parents=True)
+    killed = places["cache"] / f".{FILES[0]}.k1ll3d.part"  # left by a download that was killed
+    killed.write_bytes(blobs[FILES[0]][:100])
+    running = places["cache"] / f".{FILES[1]}.runn1n.part"  # another process is downloading it now
+    running.write_bytes(b"")
+    other = places["cache"] / ".notes.txt.x.part"  # not ours
+    other.write_bytes(b"")
+    hour_ago = time.time() - 3600
+    for path in (killed, running, other):
+        os.utime(path, (hour_ago, hour_ago))
+    with open(running, "rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        fetch("mnist", mirrors=[mirror], sha256={f: sha(b) for f, b in blobs.items()}, timeout=TIMEOUT,
+              progress=False)
+        assert not killed.exists() and running.exists() and other.exists()
+    assert files_in(places["cache"]) == sorted([*FILES, running.name, other.name])
+    for f in FILES:
+        assert (places["cache"] / f).read_bytes() == blobs[f]

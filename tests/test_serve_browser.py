@@ -12,6 +12,9 @@ import os
 import numpy as np
 import pytest
 
+for package in ("starlette", "pydantic", "uvicorn"):  # the server: pip install "nnscratch[serve]"
+    pytest.importorskip(package, reason="the playground's server needs nnscratch[serve]")
+
 from nnscratch.serve import make_server, start_in_thread
 from nnscratch.serve.browser import (
     draw_stroke,

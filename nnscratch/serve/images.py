@@ -4,19 +4,17 @@ Two forms are accepted, both preprocessed exactly as ``nnscratch predict`` does 
 invert a light background, crop to the ink, scale into 20x20, centre by mass in 28x28):
 
 - an encoded image (PNG, JPEG, ... as sent by the page's canvas or upload), decoded with Pillow
-  to grayscale the way ``read_image`` does (transparent pixels count as white paper);
+  by ``decode_image``, as ``read_image`` does; its size is checked against the pixel budget from
+  its header, before decoding;
 - JSON ``{"pixels": [[...], ...]}``: a 2-D array of gray values (0..1, or 0..255 when any value
-  exceeds 1), which needs no Pillow.
+  exceeds 1), which needs no Pillow (its schema is checked by the web application first).
 """
 
 import io
-import json
 
 import numpy as np
 
-from ..data.preprocess import to_mnist
-
-MAX_SIDE = 2048  # pixels; larger pictures are refused rather than decoded (a decompression bomb guard)
+from ..data.preprocess import ImageTooLarge, check_pixel_budget, decode_image, to_mnist
 
 
 class InputError(ValueError):
@@ -27,57 +25,40 @@ class InputError(ValueError):
         self.status = status
 
 
-def decode_image(data):
-    """A grayscale float image in [0, 1] from encoded image bytes (gray = RGB · (0.299, 0.587,
-    0.114), composited on white by alpha, as ``read_image``)."""
+def image_from_bytes(data, max_pixels):
+    """The grayscale image in [0, 1] of an encoded image body (InputError 413 over ``max_pixels``,
+    415 when it is not an image or Pillow is missing)."""
     try:
-        from PIL import Image
+        return decode_image(io.BytesIO(data), max_pixels, what="the image")
+    except ImageTooLarge as e:
+        raise InputError(str(e), status=413) from None
     except ImportError:
         raise InputError("decoding images needs Pillow on the server (pip install 'nnscratch[plot]'); "
                          "or send JSON {\"pixels\": [[...]]}", status=415) from None
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            if max(img.size) > MAX_SIDE:
-                raise InputError(f"image is {img.size[0]}x{img.size[1]} pixels; at most {MAX_SIDE} per side "
-                                 "is accepted (scale it down)", status=413)
-            rgba = np.asarray(img.convert("RGBA"), dtype=np.float64) / 255.0
-    except InputError:
-        raise
-    except Exception as e:  # Pillow raises several types for data that is not an image
-        if type(e).__name__ == "DecompressionBombError":
-            raise InputError(f"the image has too many pixels ({e}); scale it down", status=413) from None
-        raise InputError(f"the body is not a readable image ({type(e).__name__}); send a PNG or JPEG, "
-                         "or JSON {\"pixels\": [[...]]}", status=415) from None
-    gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114])
-    alpha = rgba[..., 3]
-    return gray * alpha + (1 - alpha)
+    except ValueError:
+        raise InputError("the body is not a readable image; send a PNG or JPEG, or JSON {\"pixels\": [[...]]}",
+                         status=415) from None
 
 
-def pixels_from_json(data):
-    """The 2-D float array of a JSON body ``{"pixels": [[...], ...]}``, scaled to [0, 1]."""
+def image_from_rows(rows, max_pixels):
+    """The 2-D float array of JSON ``pixels`` rows, scaled to [0, 1]."""
+    if not rows or not all(rows):
+        raise InputError('"pixels" must be a non-empty 2-D array (rows of numbers)')
+    if len({len(row) for row in rows}) > 1:
+        raise InputError('"pixels" must be rectangular: every row as long as the first')
     try:
-        body = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(f"the body is not valid JSON ({e.msg if hasattr(e, 'msg') else e})") from None
-    if not isinstance(body, dict) or "pixels" not in body:
-        raise InputError('JSON input must be an object {"pixels": [[row], [row], ...]}')
-    try:
-        image = np.array(body["pixels"], dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError('"pixels" must be a rectangular 2-D array of numbers') from None
-    if image.ndim != 2 or min(image.shape) < 1:
-        raise InputError(f'"pixels" must be a non-empty 2-D array (rows of numbers), got shape {image.shape}')
-    if max(image.shape) > MAX_SIDE:
-        raise InputError(f'"pixels" is {image.shape[1]}x{image.shape[0]}; at most {MAX_SIDE} per side', status=413)
+        check_pixel_budget(len(rows[0]), len(rows), max_pixels, what='"pixels"')
+    except ImageTooLarge as e:
+        raise InputError(str(e), status=413) from None
+    image = np.array(rows, dtype=np.float64)
     if not np.isfinite(image).all() or image.min() < 0:
         raise InputError('"pixels" must hold finite gray values >= 0 (0..1, or 0..255)')
     return image / 255.0 if image.max() > 1.0 else image
 
 
-def network_input(body, content_type):
-    """(28x28 float32 image, as ``nnscratch predict`` would make it) from a request body."""
-    if not body:
-        raise InputError("empty body: POST an image (PNG/JPEG) or JSON {\"pixels\": [[...]]}")
-    kind = (content_type or "").split(";")[0].strip().lower()
-    image = pixels_from_json(body) if kind == "application/json" else decode_image(body)
-    return to_mnist(image)
+def network_input(image):
+    """The 28x28 float32 input (as ``nnscratch predict`` makes it) of a grayscale image."""
+    try:
+        return to_mnist(image)
+    except ValueError as e:  # nothing to classify in what the client sent
+        raise InputError(str(e)) from None

@@ -20,6 +20,7 @@ from .. import functional as F
 from ..nn import Conv2d, Flatten, Linear, Sequential
 from ..nn import activation as activations
 from ..tensor import from_numpy
+from .images import InputError
 
 ACTIVATIONS = (activations.Step, activations.Sigmoid, activations.Tanh, activations.ReLU,
                activations.LeakyReLU, activations.Softplus)
@@ -123,7 +124,7 @@ def weight_images(points, index, units):
     point = points[index]
     layer = point["source"]
     if layer is None:
-        raise ValueError(f"{point['name']} has no single weight layer to show")
+        raise InputError(f"{point['name']} has no single weight layer to show")
     weight = layer.weight.data
     out = []
     for j in units:

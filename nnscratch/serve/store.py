@@ -153,7 +153,7 @@ class ModelStore:
             values = [v for v in history.get("val_accuracy", []) if v is not None]
             accuracy, source = (max(values), "validation") if values else (None, None)
         net = config.get("net", {})
-        return {"id": model_id, "path": os.path.relpath(path), "dataset": settings.get("dataset"),
+        return {"id": model_id, "path": self.shown_path(path), "dataset": settings.get("dataset"),
                 "preset": settings.get("model"), "arch": net.get("arch"), "sizes": net.get("sizes"),
                 "accuracy": accuracy, "accuracy_source": source, "epochs": len(history.get("epoch", [])),
                 "image": settings.get("dataset", "mnist") in IMAGE_DATASETS,
@@ -166,9 +166,20 @@ class ModelStore:
         for model_id, path in self.scan().items():
             try:
                 out.append(self.describe(model_id, path))
-            except (OSError, ValueError, KeyError) as e:
-                out.append({"id": model_id, "path": os.path.relpath(path), "error": str(e)})
+            except Exception as e:  # whatever breaks one model must not hide the others
+                out.append({"id": model_id, "path": self.shown_path(path), "error": self.public_error(e)})
         return out
+
+    def shown_path(self, text):
+        """``text`` (a path, or a message naming paths) as clients see it: paths from the served
+        folder's name on (runs/a/model.npz), never the server's absolute paths."""
+        for root in sorted(self.paths, key=len, reverse=True):
+            text = text.replace(os.path.dirname(root) + os.sep, "")
+        return text
+
+    def public_error(self, error):
+        """'cannot load: TYPE: message' of ``error``, its paths shown as ``shown_path`` does."""
+        return self.shown_path(f"cannot load: {type(error).__name__}: {error}")
 
     def history(self, model_id):
         """{field: per-epoch values} of a run: its history.json, else the history in last.npz (a run

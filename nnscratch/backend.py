@@ -15,18 +15,188 @@ import numpy as np
 
 xp = np
 
-float32 = np.float32
-float64 = np.float64
-int64 = np.int64
-bool_ = np.bool_
+
+class dtype:
+    """A tensor's element type, as PyTorch shows it: ``print(torch.float32)`` prints ``torch.float32``.
+
+    Each stands for one NumPy dtype, held as ``.dtype``, so NumPy takes it wherever a dtype goes
+    (``np.zeros(2, dtype=torch.float32)``, ``a.astype(torch.long)``) and it compares and hashes
+    equal to that NumPy dtype (``x.dtype == np.float32``). There is one object per dtype:
+    ``torch.float is torch.float32``. ``kind``, ``char``, ``name``, ``str``, ``type`` and
+    ``itemsize`` are the NumPy dtype's; ``is_floating_point``, ``is_complex`` and ``is_signed``
+    are PyTorch's."""
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, numpy_dtype):
+        self.dtype = numpy_dtype
+
+    def __repr__(self):
+        return "torch." + self.dtype.name
+
+    __str__ = __repr__
+
+    def __eq__(self, other):
+        if isinstance(other, dtype):
+            return self is other
+        if other is None:
+            return False
+        return self.dtype == other  # NumPy's rules: a dtype, a scalar type (np.float32) or a name
+
+    def __hash__(self):
+        return hash(self.dtype)  # as the NumPy dtype's, so a dict keyed by np.dtype finds it
+
+    def __reduce__(self):  # copy, deepcopy and pickle give back the same object
+        return as_dtype, (self.dtype.str,)
+
+    @property
+    def is_floating_point(self):
+        return self.dtype.kind == "f"
+
+    @property
+    def is_complex(self):
+        return self.dtype.kind == "c"
+
+    @property
+    def is_signed(self):
+        return self.dtype.kind in "ifc"
+
+    @property
+    def itemsize(self):
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    # NumPy's view of the same type, for code written against np.dtype
+    kind = property(lambda self: self.dtype.kind)
+    char = property(lambda self: self.dtype.char)
+    name = property(lambda self: self.dtype.name)
+    str = property(lambda self: self.dtype.str)
+    type = property(lambda self: self.dtype.type)
+
+
+_DTYPES = {}  # np.dtype -> its one ``dtype`` object
+_TORCH_DTYPES = ("float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "uint16", "uint32",
+                 "uint64", "bool", "complex64", "complex128")
+
+
+def as_dtype(value):
+    """The ``dtype`` object (``torch.float32`` ...) for a dtype given any way NumPy understands
+    (``np.float32``, ``np.dtype("int64")``, ``"bool"``) or for such an object itself; None stays
+    None. A NumPy dtype PyTorch has no counterpart of (strings, objects) comes back unchanged."""
+    if value is None or isinstance(value, dtype):
+        return value
+    found = _DTYPES.get(value) if isinstance(value, np.dtype) else None
+    if found is not None:
+        return found
+    numpy_dtype = np.dtype(value)
+    found = _DTYPES.get(numpy_dtype)
+    if found is None:
+        if numpy_dtype.name not in _TORCH_DTYPES:
+            return numpy_dtype
+        found = _DTYPES[numpy_dtype] = dtype(numpy_dtype)
+    return found
+
+
+float32 = as_dtype(np.float32)
+float64 = as_dtype(np.float64)
+int64 = as_dtype(np.int64)
+bool_ = as_dtype(np.bool_)
+# PyTorch's other names for the same dtypes (``torch.float`` is float32, ``torch.long`` int64 ...).
+float16 = half = as_dtype(np.float16)
+float_ = float32
+double = float64
+int32 = as_dtype(np.int32)
+int16 = short = as_dtype(np.int16)
+int8 = as_dtype(np.int8)
+uint8 = as_dtype(np.uint8)
+long = int64
+int_ = int32
+
+_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def dtype_name(dtype):
+    """PyTorch's short name of a dtype: Float, Double, Long, Int, Bool ... (as in its error messages)."""
+    name = np.dtype(dtype).name
+    return _TORCH_NAMES.get(name, name)
+
+
+def legacy_type_name(dtype):
+    """PyTorch's tensor type string for a dtype: ``torch.FloatTensor``, ``torch.LongTensor`` ..."""
+    return f"torch.{dtype_name(dtype)}Tensor"
+
+
+def dtype_of_type_name(name):
+    """The dtype that a tensor type string such as ``"torch.FloatTensor"`` names."""
+    short = name.rsplit(".", 1)[-1].removesuffix("Tensor")
+    for numpy_name, torch_name in _TORCH_NAMES.items():
+        if torch_name == short:
+            return np.dtype(numpy_name)
+    raise ValueError(f"invalid type: {name!r} (nnscratch has CPU types such as 'torch.FloatTensor')")
+
+
+# ----------------------------------------------------------------------------- devices
+
+class device:
+    """Where a tensor lives: ``device("cpu")``. nnscratch computes on the CPU only; a CUDA (or
+    MPS) device can be named, as in PyTorch on a machine without a GPU, but using it for a tensor
+    or a module raises an error that says so (see ``check_device``)."""
+
+    _TYPES = ("cpu", "cuda", "mps", "xpu", "meta")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        elif isinstance(type, int) and not isinstance(type, bool):
+            type, index = "cuda", type
+        elif isinstance(type, str):
+            kind, _, number = type.partition(":")
+            if kind not in self._TYPES or (number and not number.isdigit()):
+                raise RuntimeError(f"Expected one of {', '.join(self._TYPES)} device type at start of device "
+                                   f"string: {type}")
+            type, index = kind, int(number) if number else index
+        else:
+            raise TypeError(f"device() expects a string such as 'cpu', got {type!r}")
+        self.type, self.index = type, index
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+
+cpu = device("cpu")
+
+
+def check_device(where):
+    """Accept ``None``, "cpu" or ``device("cpu")``; refuse every other device with the fix."""
+    if where is None:
+        return cpu
+    where = where if isinstance(where, device) else device(where)
+    if where.type != "cpu":
+        raise RuntimeError(f"{where.type.upper()} is not available in nnscratch, which runs on the CPU; "
+                           "use device='cpu'")
+    return where
 
 _default_dtype = np.dtype(np.float32)
 _generator = np.random.default_rng()
 
 
 def get_default_dtype():
-    """The dtype that new floating-point tensors get (float32 unless changed)."""
-    return _default_dtype
+    """The dtype that new floating-point tensors get (``torch.float32`` unless changed)."""
+    return as_dtype(_default_dtype)
 
 
 def set_default_dtype(dtype):
@@ -43,6 +213,36 @@ def manual_seed(seed):
     global _generator
     _generator = np.random.default_rng(seed)
     return _generator
+
+
+class Generator:
+    """A random number generator of its own, as ``torch.Generator()``: pass it as ``generator=``
+    to a random factory (``randn``, ``randperm`` ...) or a data split to draw from it instead of
+    the global generator. ``manual_seed(s)`` reseeds it (and returns it, as in PyTorch)."""
+
+    def __init__(self, device="cpu"):
+        check_device(device)
+        self._seed = int(np.random.SeedSequence().entropy % 2**63)
+        self.numpy_generator = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self.numpy_generator = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self):
+        return self.manual_seed(int(np.random.SeedSequence().entropy % 2**63))._seed
+
+    def initial_seed(self):
+        return self._seed
+
+
+def rng(gen=None):
+    """The NumPy generator to draw from: that of ``gen`` (a ``Generator`` or a NumPy one), or the
+    current global one when None."""
+    if gen is None:
+        return generator()
+    return gen if isinstance(gen, np.random.Generator) else gen.numpy_generator
 
 
 def generator_seed():

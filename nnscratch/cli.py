@@ -5,8 +5,10 @@ Every command has ``--help``. Bad arguments, missing files and unknown datasets 
 """
 
 import argparse
+import math
 import os
 import sys
+import warnings
 
 from . import __version__
 
@@ -41,6 +43,42 @@ def _fraction(text):
     return value
 
 
+def _finite_float(text):
+    """A float that is a number (not nan or inf): training with one could only produce NaN."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def _learning_rate(text):
+    """A learning rate: finite and greater than 0."""
+    value = _finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text!r} (a typical value is 0.1 for "
+                                         "sgd, 0.001 for adam)")
+    return value
+
+
+def _non_negative_float(text):
+    """A finite float >= 0 (0 turns the option off)."""
+    value = _finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    """A finite float > 0."""
+    value = _finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text!r}")
+    return value
+
+
 def build_parser():
     from .presets import PRESETS
     from .runner import OPTIMIZERS, SCHEDULES, dataset_names
@@ -56,24 +94,24 @@ def build_parser():
         description="Train a preset network on a dataset. Writes config.json, history.csv/.json, model.npz "
                     "(best), last.npz, loss/accuracy/confusion/mistakes plots and summary.txt into the run "
                     "directory. Presets: " + "; ".join(f"{k}: {v['description']}" for k, v in PRESETS.items()))
-    train.add_argument("dataset", nargs="?", default="mnist", choices=dataset_names(), metavar="DATASET",
+    train.add_argument("dataset", nargs="?", choices=dataset_names(), metavar="DATASET",
                        help=f"one of {', '.join(dataset_names())} (default mnist)")
-    train.add_argument("--model", default="mlp", choices=list(PRESETS), help="preset (default mlp)")
+    train.add_argument("--model", choices=list(PRESETS), help="preset (default mlp)")
     train.add_argument("--hidden", type=_csv_ints, help="hidden layer sizes, e.g. 256,256")
     train.add_argument("--activation", choices=["relu", "sigmoid", "tanh", "leaky_relu"])
     train.add_argument("--optimizer", choices=list(OPTIMIZERS))
-    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--lr", type=_learning_rate, help="learning rate (a finite number > 0)")
     train.add_argument("--schedule", choices=list(SCHEDULES), help="learning-rate schedule over the epochs")
     train.add_argument("--epochs", type=_positive_int)
     train.add_argument("--batch-size", type=_positive_int)
     train.add_argument("--dropout", type=_fraction)
-    train.add_argument("--weight-decay", type=float, help="L2 weight decay")
+    train.add_argument("--weight-decay", type=_non_negative_float, help="L2 weight decay (>= 0)")
     train.add_argument("--batchnorm", action="store_true", default=None, help="batch norm after hidden layers")
     train.add_argument("--augment", action="store_true", default=None, help="random shifts and rotations")
     train.add_argument("--validation-split", type=_fraction, help="fraction of the training set held out")
     train.add_argument("--patience", type=_positive_int, help="early stopping after this many epochs without "
                                                                 "improvement of the validation loss")
-    train.add_argument("--clip-grad-norm", type=float, help="clip the gradients' norm to this")
+    train.add_argument("--clip-grad-norm", type=_positive_float, help="clip the gradients' norm to this (> 0)")
     train.add_argument("--seed", type=int, help="random seed (default 0)")
     train.add_argument("--threads", type=_positive_int, metavar="N",
                        help="compute each batch as N slices in parallel threads (default: one per core for the "
@@ -81,7 +119,11 @@ def build_parser():
                             "batch statistics)")
     train.add_argument("--limit", type=_positive_int, metavar="N", help="train on the first N samples only")
     train.add_argument("--out", metavar="DIR", help="run directory (default runs/DATASET-MODEL-TIME)")
-    train.add_argument("--resume", action="store_true", help="continue the run in --out from its last.npz")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in --out from its last.npz, exactly as it was trained: other options "
+                            "are refused unless equal to the run's, except --epochs, which may extend it")
+    train.add_argument("--fine-tune-from", metavar="RUN", help="start a new run (in --out) from the weights and "
+                                                               "settings of RUN; the options given change them")
     train.add_argument("--quiet", action="store_true", help="no progress output")
     train.add_argument("--pretrain-epochs", type=_positive_int, metavar="N",
                        help="dbn preset: epochs of unsupervised pre-training per RBM (default 10)")
@@ -107,7 +149,9 @@ def build_parser():
     pr = commands.add_parser("predict", help="classify images with a trained model",
                              description="Classify PNG/JPG images of any size (or .npy arrays): converted to "
                                          "grayscale, inverted when the background is light, cropped and centred "
-                                         "by mass into 28x28 as MNIST was prepared.")
+                                         "by mass into 28x28 as MNIST was prepared. An image without ink or with "
+                                         "NaN pixels is refused; a note flags a best guess below "
+                                         f"{LOW_CONFIDENCE:.0%} and ink of only a few pixels.")
     pr.add_argument("model", metavar="MODEL")
     pr.add_argument("images", nargs="+", metavar="IMAGE")
     pr.add_argument("--top", type=_positive_int, default=3, help="how many classes to show (default 3)")
@@ -134,9 +178,35 @@ def build_parser():
                     "curves. Give run directories, checkpoints or folders of runs (default ./runs).")
     serve.add_argument("models", nargs="*", metavar="RUN_DIR_OR_MODEL",
                        help="run directories, .npz checkpoints or folders of runs (default ./runs)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free port)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only; "
+                                                            "0.0.0.0 for every network, such as a classroom's)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0 = any free port)")
+    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                       help="also answer requests that name the server NAME (its name on the network; the "
+                            "addresses it listens on and localhost are always accepted); repeatable")
     serve.add_argument("--verbose", action="store_true", help="log every request")
+    from .serve.limits import Limits, MiB  # cheap: imports neither the web server nor NumPy models
+    bound = Limits()
+    bounds = serve.add_argument_group("resource bounds (the defaults hold a class of learners on one laptop)")
+    bounds.add_argument("--max-connections", type=_positive_int, default=bound.max_connections, metavar="N",
+                        help=f"connections and requests at once; a request beyond is answered 503 "
+                             f"(default {bound.max_connections})")
+    bounds.add_argument("--backlog", type=_positive_int, default=bound.backlog, metavar="N",
+                        help=f"connections waiting to be accepted (default {bound.backlog})")
+    bounds.add_argument("--read-timeout", type=_seconds, default=bound.read_timeout, metavar="S",
+                        help=f"seconds a client has to send its request headers, and again its body; then the "
+                             f"connection is closed (default {bound.read_timeout:g})")
+    bounds.add_argument("--keep-alive", type=_seconds, default=bound.keep_alive, metavar="S",
+                        help=f"seconds an idle connection stays open (default {bound.keep_alive:g})")
+    bounds.add_argument("--max-body", type=_positive_int, default=bound.max_body, metavar="BYTES",
+                        help=f"largest request body, refused from its Content-Length before it is read "
+                             f"(default {bound.max_body // MiB} MiB)")
+    bounds.add_argument("--max-pixels", type=_positive_int, default=bound.max_pixels, metavar="N",
+                        help=f"largest uploaded image (width x height), refused from its header before it is "
+                             f"decoded (default {bound.max_pixels:,} = 2048x2048)")
+    bounds.add_argument("--workers", type=_positive_int, default=bound.workers, metavar="N",
+                        help=f"threads that decode images and run the network (default {bound.workers}: "
+                             "the cores, 2 to 4)")
     serve.set_defaults(run=_serve)
 
     lab = commands.add_parser(
@@ -148,6 +218,16 @@ def build_parser():
     lab.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     lab.add_argument("--full", action="store_true", help="the full-size variant (slower)")
     lab.set_defaults(run=_lab)
+
+    as_torch = commands.add_parser(
+        "as-torch", help="run a PyTorch script unmodified, with nnscratch as torch and torchvision",
+        description="'nnscratch as-torch SCRIPT.py [ARGS...]' runs SCRIPT.py as 'python SCRIPT.py ARGS...' would, "
+                    "but 'import torch' and 'import torchvision' give nnscratch and nnscratch.vision. A PyTorch "
+                    "name nnscratch lacks stops the script with an error that names it.")
+    as_torch.add_argument("script", metavar="SCRIPT.py", help="the Python script to run")
+    as_torch.add_argument("script_args", metavar="ARGS", nargs=argparse.REMAINDER,
+                          help="arguments passed to the script (its sys.argv[1:])")
+    as_torch.set_defaults(run=_as_torch)
     return parser
 
 
@@ -167,7 +247,8 @@ def _train(args):
                              "single-process run, or watch a distributed one afterwards with 'nnscratch serve'")
         return _train_serving(args, overrides)
     if not getattr(args, "distributed", False):
-        train_run(args.dataset, args.model, out=args.out, resume=args.resume, verbose=not args.quiet, **overrides)
+        train_run(args.dataset, args.model, out=args.out, resume=args.resume, fine_tune_from=args.fine_tune_from,
+                  verbose=not args.quiet, **overrides)
         return 0
     from .distributed import get_communicator
     comm = get_communicator("mpi")
@@ -175,7 +256,8 @@ def _train(args):
         print("nnscratch: note: --distributed with a single process; start it as 'mpiexec -n N nnscratch train "
               "... --distributed' to train on N", file=sys.stderr)
     try:
-        train_run(args.dataset, args.model, out=args.out, resume=args.resume, verbose=not args.quiet, comm=comm,
+        train_run(args.dataset, args.model, out=args.out, resume=args.resume, fine_tune_from=args.fine_tune_from,
+                  verbose=not args.quiet, comm=comm,
                   **overrides)
     except (Exception, KeyboardInterrupt) as e:
         if comm.size == 1:
@@ -204,7 +286,8 @@ def _train_serving(args, overrides):
     from .serve import LiveFeed, announce, make_server, start_in_thread
     from .serve.store import RefreshStore
     from .train.callbacks import MetricsPublisher
-    out = args.out or os.path.join("runs", f"{args.dataset}-{args.model}-{time.strftime('%Y%m%d-%H%M%S')}")
+    out = args.out or os.path.join("runs", f"{args.dataset or 'mnist'}-{args.model or 'mlp'}-"
+                                           f"{time.strftime('%Y%m%d-%H%M%S')}")
     os.makedirs(out, exist_ok=True)
     feed = LiveFeed()
     server = make_server([out], args.host, args.port, feed=feed)
@@ -231,9 +314,34 @@ def _train_serving(args, overrides):
     return 0
 
 
+def _port(text):
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 0 to 65535 (0 = any free port), got {text!r}")
+    return port
+
+
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def _serve(args):
     from .serve import serve
-    return serve(args.models, host=args.host, port=args.port, quiet=not args.verbose)
+    from .serve.limits import Limits
+    limits = Limits(backlog=args.backlog, max_connections=args.max_connections, keep_alive=args.keep_alive,
+                    read_timeout=args.read_timeout, max_body=args.max_body, max_pixels=args.max_pixels,
+                    workers=args.workers)
+    return serve(args.models, host=args.host, port=args.port, quiet=not args.verbose, limits=limits,
+                 allow_hosts=args.allow_host)
 
 
 def _eval(args):
@@ -251,22 +359,37 @@ def _eval(args):
     return 0
 
 
+LOW_CONFIDENCE = 0.5  # predict notes a best guess below this probability
+
+
 def _predict(args):
     import numpy as np
 
     from .data.mnist import DATASETS as IMAGE_DATASETS
-    from .data.preprocess import read_image, to_mnist
+    from .data.preprocess import check_ink, read_image, to_mnist
     from .runner import load_model
     from .train import predict_proba
     network, config = load_model(args.model)
     classes = config.get("classes") or [str(i) for i in range(10)]
     if config.get("settings", {}).get("dataset") not in IMAGE_DATASETS:
         raise ValueError(f"{args.model} was not trained on 28x28 images; predict needs an MNIST-family model")
-    images = np.stack([to_mnist(read_image(path)) for path in args.images])[:, None]
-    proba = predict_proba(network, images)
-    for path, p in zip(args.images, proba):
+    images, notes = [], []
+    for path in args.images:  # every image is checked before any is classified
+        image = read_image(path)
+        try:
+            notes.append(check_ink(image))
+            images.append(to_mnist(image))
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
+    proba = predict_proba(network, np.stack(images)[:, None])
+    for path, p, note in zip(args.images, proba, notes):
         top = np.argsort(p)[::-1][:args.top]
         print(f"{path}: " + ", ".join(f"{classes[k]} {p[k]:.1%}" for k in top))
+        if p[top[0]] < LOW_CONFIDENCE:
+            print(f"  note: low confidence: the best guess has only {p[top[0]]:.1%}; the image may not look like "
+                  "the images the network learned from")
+        if note:
+            print(f"  note: {note}")
     return 0
 
 
@@ -274,15 +397,15 @@ def _info(args):
     from .runner import load_model, model_path
     network, config = load_model(args.model)
     print(f"{model_path(args.model)}")
-    print(network)
+    print(network.summary())
     print("parameters:")
     for name, p in network.named_parameters():
-        print(f"  {name:30s} {str(p.shape):14s} {p.size:>10,}  {p.dtype}")
+        print(f"  {name:30s} {str(tuple(p.shape)):14s} {p.size:>10,}  {p.dtype}")
     buffers = list(network.named_buffers())
     if buffers:
         print("buffers:")
         for name, b in buffers:
-            print(f"  {name:30s} {str(b.shape):14s} {b.size:>10,}  {b.dtype}")
+            print(f"  {name:30s} {str(tuple(b.shape)):14s} {b.size:>10,}  {b.dtype}")
     settings = config.get("settings", {})
     if settings:
         print("trained with: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
@@ -359,7 +482,30 @@ def _lab(args):
     return 0
 
 
+def _as_torch(args):
+    from .torch_hook import print_script_error, run_script
+    if not os.path.isfile(args.script):
+        raise FileNotFoundError(f"no such script: {args.script}")
+    try:
+        run_script(args.script, args.script_args)
+    except SystemExit as e:  # the script's own sys.exit / argparse exit: keep its status
+        if e.code is None or isinstance(e.code, int):
+            return e.code or 0
+        print(e.code, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # noqa: BLE001 - the script's error, shown as python would show it
+        print_script_error(args.script, e)
+        return 1
+    return 0
+
+
 # ----------------------------------------------------------------------------- entry point
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"nnscratch: warning: {message}", file=sys.stderr if file is None else file, flush=True)
+
 
 def main(argv=None):
     try:
@@ -368,7 +514,9 @@ def main(argv=None):
         if args.command is None:
             parser.print_help()
             return 0
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning  # one line, without the source file and line
+            return args.run(args)
     except UsageError as e:
         print(f"{e}", file=sys.stderr)
         return 2

@@ -99,12 +99,12 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         x = args[i].data
         g = np.zeros_like(x) if g is None else g.data
         if g.shape != x.shape:
-            raise GradcheckError(f"input {i}: autograd gradient has shape {g.shape}, input has shape {x.shape}")
+            raise GradcheckError(f"input {i}: autograd gradient has shape {tuple(g.shape)}, input has shape {tuple(x.shape)}")
         numeric = numerical_gradient(lambda _: weighted_output(), x, h=eps)
         error = np.abs(g - numeric) - (atol + rtol * np.abs(numeric))
         if error.size and error.max() > 0:
             worst = np.unravel_index(np.argmax(error), x.shape)
-            raise GradcheckError(f"gradient of input {i} (shape {x.shape}) is wrong at index {worst}: "
+            raise GradcheckError(f"gradient of input {i} (shape {tuple(x.shape)}) is wrong at index {worst}: "
                                  f"autograd {g[worst]!r}, numerical {numeric[worst]!r} "
                                  f"(tolerance atol={atol}, rtol={rtol})")
     return True

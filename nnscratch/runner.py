@@ -516,7 +516,7 @@ def load_weights(network, state, path):
         if key not in own:
             continue  # reported by load_state_dict with the other missing and unexpected keys
         array = value.data if isinstance(value, Tensor) else value
-        expected = own[key].dtype
+        expected = np.dtype(own[key].dtype)
         if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
             problems.append(f"{key} is {type(array).__name__ if not isinstance(array, np.ndarray) else array.dtype}, "
                             "not an array of numbers")

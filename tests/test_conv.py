@@ -324,7 +324,8 @@ def test_conv2d_module():
     assert np.abs(layer.weight.data).max() <= bound and np.abs(layer.bias.data).max() <= bound
     assert np.abs(layer.weight.data).max() > 0.9 * bound  # uses the whole range
     assert np.std(layer.weight.data) == pytest.approx(bound / np.sqrt(3), rel=0.05)  # U(-a, a): std a/sqrt(3)
-    assert repr(layer) == "Conv2d(3, 30, kernel_size=(5, 5), stride=(1, 1))  # 2,280 parameters"
+    assert repr(layer) == "Conv2d(3, 30, kernel_size=(5, 5), stride=(1, 1))"  # as PyTorch prints it
+    assert layer.summary() == "Conv2d(3, 30, kernel_size=(5, 5), stride=(1, 1))  # 2,280 parameters"
     assert list(layer.state_dict()) == ["weight", "bias"]
     x = ns.randn(2, 3, 28, 28)
     np.testing.assert_array_equal(layer(x).data, F.conv2d(x, layer.weight, layer.bias).data)

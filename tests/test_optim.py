@@ -362,8 +362,9 @@ def test_optimizer_and_scheduler_survive_save_and_load_to_a_file(tmp_path):
 
     expected, _, _ = run(10)
     params, opt, scheduler = run(4)
-    path = ns.save({"params": [p.data for p in params], "optimizer": opt.state_dict(),
-                    "scheduler": scheduler.state_dict()}, tmp_path / "checkpoint.npz")
+    path = tmp_path / "checkpoint.npz"
+    ns.save({"params": [p.data for p in params], "optimizer": opt.state_dict(),
+             "scheduler": scheduler.state_dict()}, path)
     resumed, _, scheduler = run(6, resume_from=path)
     for a, b in zip(resumed, expected):
         np.testing.assert_array_equal(a.data, b.data)

@@ -348,7 +348,7 @@ def test_modules_call_the_functions_and_print_like_pytorch(rng):
     assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
     assert repr(nn.AvgPool2d(2)) == "AvgPool2d(kernel_size=2, stride=2, padding=0)"
     assert repr(nn.AdaptiveAvgPool2d((3, None))) == "AdaptiveAvgPool2d(output_size=(3, None))"
-    assert repr(nn.Dropout2d(0.3)) == "Dropout2d(p=0.3)"
+    assert repr(nn.Dropout2d(0.3)) == "Dropout2d(p=0.3, inplace=False)"
     assert list(nn.MaxPool2d(2).parameters()) == []
 
 

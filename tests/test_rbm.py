@@ -82,7 +82,7 @@ def test_conditionals_are_the_sigmoids_of_one_matrix_product(rng):
     h = all_states(3)
     np.testing.assert_allclose(rbm.prob_v_given_h(h), 1 / (1 + np.exp(-(h @ W + b))), rtol=1e-5)
     np.testing.assert_allclose(rbm.transform(v), rbm.prob_h_given_v(v))
-    np.testing.assert_allclose(rbm(ns.tensor(v)).numpy(), rbm.prob_h_given_v(v), rtol=1e-6)
+    np.testing.assert_allclose(rbm(ns.tensor(v)).detach().numpy(), rbm.prob_h_given_v(v), rtol=1e-6)
     assert rbm.transform(v).dtype == np.float32
     # sampled hidden frequencies approach p(h | v)
     ns.manual_seed(0)
@@ -221,7 +221,7 @@ def test_dbn_greedy_pretraining_trains_layer_k_on_layer_k_minus_1(rng):
         for name, value in theirs.state_dict().items():
             np.testing.assert_array_equal(mine.state_dict()[name].numpy(), value.numpy())
     np.testing.assert_allclose(dbn.transform(data), second.transform(first.transform(data)))
-    np.testing.assert_allclose(dbn(ns.tensor(data)).numpy(), dbn.transform(data), rtol=1e-6)
+    np.testing.assert_allclose(dbn(ns.tensor(data)).detach().numpy(), dbn.transform(data), rtol=1e-6)
     assert dbn.sample(5, gibbs_steps=3).shape == (5, 12)
     assert dbn.sample(start=data[:4], gibbs_steps=3).shape == (4, 12)
 
@@ -244,7 +244,7 @@ def test_dbn_to_mlp_copies_the_weights_exactly(rng):
     x = rng.random((4, 10)).astype(np.float32)
     body = nn.Sequential(*list(mlp)[:-1])
     hidden = [m for m in body if not isinstance(m, nn.Dropout)]
-    np.testing.assert_allclose(nn.Sequential(*hidden)(ns.tensor(x)).numpy(), dbn.transform(x), rtol=1e-5)
+    np.testing.assert_allclose(nn.Sequential(*hidden)(ns.tensor(x)).detach().numpy(), dbn.transform(x), rtol=1e-5)
 
 
 def test_seeded_runs_are_reproducible_and_state_dicts_round_trip(tmp_path):

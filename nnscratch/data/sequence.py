@@ -27,7 +27,7 @@ class SequenceDataset(Dataset):
         if series.dtype.kind == "f":
             series = series.astype(np.float32, copy=False)
         if series.ndim not in (1, 2):
-            raise ValueError(f"SequenceDataset expects a series of shape (T,) or (T, F), got shape {series.shape}")
+            raise ValueError(f"SequenceDataset expects a series of shape (T,) or (T, F), got shape {tuple(series.shape)}")
         if min(window, horizon, stride) < 1:
             raise ValueError(f"window, horizon and stride must be at least 1, got {window}, {horizon}, {stride}")
         span = window + horizon

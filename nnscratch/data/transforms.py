@@ -33,7 +33,7 @@ def _as_nchw(batch, side=None):
             raise ValueError(f"cannot see rows of {size} values as square images; pass side= (the image width) "
                              "or give the batch as (N, C, H, W)")
         return batch.reshape(len(batch), 1, size // side, side)
-    raise ValueError(f"expected a batch of images (N, C, H, W), (N, H, W) or (N, H*W), got shape {batch.shape}")
+    raise ValueError(f"expected a batch of images (N, C, H, W), (N, H, W) or (N, H*W), got shape {tuple(batch.shape)}")
 
 
 def _restore(out, batch):

@@ -258,9 +258,9 @@ class ConvTranspose2d(Function):
 
 def _check_arguments(name, x, weight, bias, groups, stride, dilation):
     if x.ndim not in (3, 4):
-        raise ShapeError(f"{name}: expected input of shape (N, C, H, W) or (C, H, W), got shape {x.shape}")
+        raise ShapeError(f"{name}: expected input of shape (N, C, H, W) or (C, H, W), got shape {tuple(x.shape)}")
     if weight.ndim != 4:
-        raise ShapeError(f"{name}: expected a weight of 4 axes, got shape {weight.shape}")
+        raise ShapeError(f"{name}: expected a weight of 4 axes, got shape {tuple(weight.shape)}")
     if x.dtype.kind != "f" or weight.dtype.kind != "f":
         raise TypeError(f"{name}: input and weight must be floating point, got {x.dtype} and {weight.dtype}; "
                         "convert with .float()")
@@ -271,8 +271,8 @@ def _check_arguments(name, x, weight, bias, groups, stride, dilation):
                          f"dilation={dilation}")
     expected = weight.shape[0] if name == "conv2d" else weight.shape[1] * groups
     if bias is not None and bias.shape != (expected,):
-        raise ShapeError(f"{name}: bias has shape {bias.shape} but the layer has {expected} output channels "
-                         f"(weight shape {weight.shape}{f', groups={groups}' if groups > 1 else ''}); "
+        raise ShapeError(f"{name}: bias has shape {tuple(bias.shape)} but the layer has {expected} output channels "
+                         f"(weight shape {tuple(weight.shape)}{f', groups={groups}' if groups > 1 else ''}); "
                          f"expected bias shape ({expected},)")
 
 
@@ -284,8 +284,8 @@ def _same_dtype(x, weight, bias):
 
 def _channels_message(name, x_shape, weight_shape, expected, groups):
     grouped = f", groups={groups}" if groups > 1 else ""
-    return (f"{name}: input has {x_shape[1]} channels (shape {x_shape}) but the weight expects {expected} "
-            f"(weight shape {weight_shape}{grouped})")
+    return (f"{name}: input has {x_shape[1]} channels (shape {tuple(x_shape)}) but the weight expects {expected} "
+            f"(weight shape {tuple(weight_shape)}{grouped})")
 
 
 def _too_small(name, geo, kernel, dilation):
@@ -345,7 +345,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if x_shape[1] != weight.shape[1] * groups:
         raise ShapeError(_channels_message("conv2d", x.shape, weight.shape, weight.shape[1] * groups, groups))
     if weight.shape[0] % groups:
-        raise ShapeError(f"conv2d: {weight.shape[0]} output channels (weight shape {weight.shape}) do not "
+        raise ShapeError(f"conv2d: {weight.shape[0]} output channels (weight shape {tuple(weight.shape)}) do not "
                          f"split into groups={groups}")
     geo = _Geometry(x_shape, weight.shape, stride, pads, dilation, groups)
     if geo.OH < 1 or geo.OW < 1:
@@ -389,15 +389,15 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     if x_shape[1] != weight.shape[0]:
         raise ShapeError(_channels_message("conv_transpose2d", x.shape, weight.shape, weight.shape[0], groups))
     if weight.shape[0] % groups:
-        raise ShapeError(f"conv_transpose2d: {weight.shape[0]} input channels (weight shape {weight.shape}) "
+        raise ShapeError(f"conv_transpose2d: {weight.shape[0]} input channels (weight shape {tuple(weight.shape)}) "
                          f"do not split into groups={groups}")
     N, _, H, W = x_shape
     kh, kw = weight.shape[2:]
     H_out = (H - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + oph + 1
     W_out = (W - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + opw + 1
     if H_out < 1 or W_out < 1:
-        raise ShapeError(f"conv_transpose2d: the output would be {H_out}x{W_out} for input shape {x.shape}, "
-                         f"weight shape {weight.shape}, stride {stride}, padding {(ph, pw)}, dilation "
+        raise ShapeError(f"conv_transpose2d: the output would be {H_out}x{W_out} for input shape {tuple(x.shape)}, "
+                         f"weight shape {tuple(weight.shape)}, stride {stride}, padding {(ph, pw)}, dilation "
                          f"{dilation} (H_out = (H - 1)·s - 2p + d(k-1) + output_padding + 1); use less padding")
     # the convolution whose input gradient this is: input (N, C_out, H_out, W_out), output x
     geo = _Geometry((N, weight.shape[1] * groups, H_out, W_out), weight.shape, stride, (ph, ph, pw, pw),

@@ -1,9 +1,11 @@
-"""The computations behind the layers: linear, dropout, batch and layer normalisation, embedding."""
+"""The computations behind the layers: linear, dropout, batch, layer and group normalisation,
+embedding, p-norm normalisation and cosine similarity, one-hot, padding, attention."""
 
 import numpy as np
 
 from .. import backend
 from ..tensor import Function, ShapeError, Tensor
+from .activations import softmax
 from .ops import as_tensor, where
 
 
@@ -31,8 +33,8 @@ def linear(x, weight, bias=None):
     """x @ weight^T + bias over the last axis of x (any leading axes)."""
     x = as_tensor(x)
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ShapeError(f"linear: the input has {x.shape[-1] if x.ndim else 0} features (shape {x.shape}) "
-                         f"but the layer expects {weight.shape[1]} (weight shape {weight.shape}); "
+        raise ShapeError(f"linear: the input has {x.shape[-1] if x.ndim else 0} features (shape {tuple(x.shape)}) "
+                         f"but the layer expects {weight.shape[1]} (weight shape {tuple(weight.shape)}); "
                          f"check in_features, or the Flatten before this layer")
     params = (weight,) if bias is None else (weight, bias)
     if x.ndim == 2:
@@ -162,12 +164,12 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
     """
     x = as_tensor(x)
     if x.ndim < 2:
-        raise ShapeError(f"batch_norm expects (N, C) or (N, C, ...) input, got shape {x.shape}")
+        raise ShapeError(f"batch_norm expects (N, C) or (N, C, ...) input, got shape {tuple(x.shape)}")
     if training or running_mean is None:
         n = x.size // x.shape[1]
         if n <= 1:
             raise ValueError(f"batch_norm needs more than 1 value per channel when training, got input "
-                             f"shape {x.shape}; use a larger batch or call model.eval()")
+                             f"shape {tuple(x.shape)}; use a larger batch or call model.eval()")
         x3 = x.data.reshape(x.shape[0], x.shape[1], -1)
         rough_mean = _channel_sum(x3) / n
         centered = x3 - _spread(rough_mean, x3)
@@ -205,7 +207,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(normalized_shape)
     if x.shape[x.ndim - k:] != normalized_shape:
-        raise ShapeError(f"layer_norm: the input's last axes {x.shape[x.ndim - k:]} (shape {x.shape}) "
+        raise ShapeError(f"layer_norm: the input's last axes {x.shape[x.ndim - k:]} (shape {tuple(x.shape)}) "
                          f"do not match normalized_shape {normalized_shape}")
     axes = tuple(range(x.ndim - k, x.ndim))
     mean = x.data.mean(axis=axes, keepdims=True)
@@ -232,3 +234,153 @@ def embedding(indices, weight, padding_idx=None):
     if padding_idx is not None:
         out = where((idx != padding_idx)[..., None], out, out.detach())
     return out
+
+
+def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
+    """Split the C channels of (N, C, ...) input into ``num_groups`` groups and normalise each group
+    of each sample over its channels and positions, then scale and shift per channel:
+    y = γ_c · (x - μ_ng) / sqrt(σ²_ng + eps) + β_c (σ² biased; the same in training and evaluation).
+    One group is LayerNorm over (C, ...); C groups is InstanceNorm."""
+    x = as_tensor(x)
+    if x.ndim < 2 or x.shape[1] % num_groups:
+        raise ShapeError(f"group_norm: expected (N, C, ...) input with C divisible by num_groups={num_groups}, "
+                         f"got shape {tuple(x.shape)}")
+    grouped = x.reshape(x.shape[0], num_groups, -1)
+    mean = grouped.data.mean(axis=2, keepdims=True)
+    var = grouped.data.var(axis=2, keepdims=True)
+    y = Normalize.apply(grouped, mean=mean, var=var, eps=eps, axes=(2,)).reshape(x.shape)
+    if weight is not None:
+        y = y * _per_channel(weight, x.ndim)
+    if bias is not None:
+        y = y + _per_channel(bias, x.ndim)
+    return y
+
+
+def _safe_norm(x, p, axis):
+    """‖x‖_p along ``axis`` (kept), with gradient 0 rather than nan where the whole slice is 0."""
+    if p == 2:
+        power_sum = (x * x).sum(axis, keepdims=True)
+    else:
+        power_sum = (x.abs() ** p).sum(axis, keepdims=True)
+    nonzero = power_sum.data > 0
+    safe = where(nonzero, power_sum, 1.0)
+    root = safe.sqrt() if p == 2 else safe ** (1.0 / p)
+    return where(nonzero, root, 0.0)
+
+
+def normalize(x, p=2.0, dim=1, eps=1e-12):
+    """x / max(‖x‖_p, eps) along ``dim``: every slice scaled to unit p-norm (zero slices stay 0)."""
+    x = as_tensor(x)
+    return x / _safe_norm(x, p, dim).clip(min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """cos θ = Σ (x1 / max(‖x1‖, eps)) · (x2 / max(‖x2‖, eps)) along ``dim`` (x1 and x2 broadcast):
+    1 for parallel vectors, 0 for orthogonal, -1 for opposite."""
+    x1, x2 = as_tensor(x1), as_tensor(x2)
+    shape = np.broadcast_shapes(x1.shape, x2.shape)
+    x1, x2 = x1.broadcast_to(shape), x2.broadcast_to(shape)
+    return ((x1 / _safe_norm(x1, 2, dim).clip(min=eps)) * (x2 / _safe_norm(x2, 2, dim).clip(min=eps))).sum(dim)
+
+
+def one_hot(labels, num_classes=-1):
+    """Integer class labels of any shape -> int64 tensor of shape labels.shape + (num_classes,), 1 at
+    each label and 0 elsewhere; num_classes=-1 takes max(labels) + 1."""
+    t = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"one_hot is only applicable to integer class labels (int64), got {t.dtype}")
+    if t.size and t.min() < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {t.min()}")
+    if num_classes == -1:
+        if not t.size:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
+        num_classes = int(t.max()) + 1
+    elif t.size and t.max() >= num_classes:
+        raise ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, got {t.max()}")
+    out = np.zeros(t.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, t[..., None].astype(np.int64), 1, axis=-1)
+    return Tensor._wrap(out)
+
+
+class ConstantPad(Function):
+    """y = x surrounded by ``value`` (``widths`` as for np.pad);  dL/dx = dL/dy cut back to x's region."""
+
+    def forward(self, x, widths, value):
+        self.widths = widths
+        return np.pad(x, widths, mode="constant", constant_values=value)
+
+    def backward(self, gy):
+        return gy[tuple(slice(before, gy.shape[i] - after) for i, (before, after) in enumerate(self.widths))]
+
+
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad(x, pad, mode="constant", value=None):
+    """Pad the last len(pad) // 2 axes of ``x``: pad = (left, right) for the last axis, then
+    (top, bottom) for the one before, and so on, as in PyTorch. Negative widths crop.
+
+    mode 'constant' fills with ``value`` (default 0); 'reflect' mirrors without repeating the edge
+    (d c b | a b c d | c b a), 'replicate' repeats the edge (a a | a b c d | d d), 'circular' wraps
+    around (c d | a b c d | a b). The gradient of a copied element flows back to its source."""
+    x = as_tensor(x)
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: expected an even number of widths for at most {x.ndim} axes, got {pad}")
+    widths = [(0, 0)] * x.ndim
+    for k in range(len(pad) // 2):
+        widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    if any(w < 0 for pair in widths for w in pair):  # crop first, then pad the rest
+        x = x[tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(x.shape, widths))]
+        widths = [(max(b, 0), max(a, 0)) for b, a in widths]
+    if mode == "constant":
+        if not any(w for pair in widths for w in pair):
+            return x
+        return ConstantPad.apply(x, widths=tuple(widths), value=0 if value is None else value)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    if value:
+        raise ValueError(f"pad: padding mode {mode!r} does not take a value")
+    k = len(pad) // 2
+    if x.ndim not in (k + 1, k + 2) or k > 3:
+        raise NotImplementedError(f"pad: {mode!r} padding of {k} axes is not supported for a {x.ndim}-D input "
+                                  "(as in PyTorch: the last 1, 2 or 3 axes of an input with 1 or 2 more axes, "
+                                  "e.g. (left, right, top, bottom) for (N, C, H, W) images)")
+    for axis, (before, after) in enumerate(widths):
+        if before or after:
+            n = x.shape[axis]
+            if mode == "reflect" and max(before, after) >= n:
+                raise ValueError(f"pad: reflect padding ({before}, {after}) must be smaller than the axis "
+                                 f"length {n} (shape {tuple(x.shape)})")
+            source = np.pad(np.arange(n), (before, after), mode=_PAD_MODES[mode])  # which element each copies
+            x = x[(slice(None),) * axis + (source,)]
+    return x
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """Attention: softmax(Q K^T · scale + M) V over the last two axes, scale = 1/sqrt(E) by default.
+
+    Q (..., L, E), K (..., S, E), V (..., S, Ev) -> (..., L, Ev). ``attn_mask``: boolean (True =
+    may attend) or float (added to the scores); ``is_causal`` lets position i attend to j <= i only;
+    ``dropout_p`` drops attention weights (inverted dropout). Returns the output only (see
+    ``attention`` for the weights too)."""
+    return attention(query, key, value, attn_mask, dropout_p, is_causal, scale)[0]
+
+
+def attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """(softmax(Q K^T · scale + M) V, the attention weights softmax(...)) with the arguments of
+    ``scaled_dot_product_attention``; rows that may attend to nothing give nan, as in PyTorch."""
+    query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
+    scale = 1 / np.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.swapaxes(-1, -2)) * float(scale)
+    L, S = scores.shape[-2], scores.shape[-1]
+    if is_causal:
+        scores = where(np.tril(np.ones((L, S), dtype=bool)), scores, -np.inf)
+    if attn_mask is not None:
+        mask = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        scores = where(mask, scores, -np.inf) if mask.dtype == bool else scores + as_tensor(attn_mask, like=scores)
+    with np.errstate(invalid="ignore"):
+        weights = softmax(scores, dim=-1)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p, True)
+    return weights @ value, weights

@@ -9,7 +9,34 @@ import numpy as np
 
 from ..tensor import Function, ShapeError, Tensor
 from .activations import log_softmax, softmax, softplus
-from .ops import as_tensor, clip, log
+from .ops import as_tensor, clip, log, where
+
+
+def legacy_reduction(size_average=None, reduce=None, reduction="mean"):
+    """The ``reduction`` that PyTorch's deprecated ``size_average`` / ``reduce`` arguments stand for
+    (either one given overrides ``reduction``, with PyTorch's warning): reduce=False -> 'none',
+    else size_average=False -> 'sum', else 'mean'."""
+    if size_average is None and reduce is None:
+        return reduction
+    import warnings
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction='"
+                  f"{'none' if reduce is False else 'sum' if size_average is False else 'mean'}' instead.",
+                  UserWarning, stacklevel=3)
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def _weighted_reduce(loss, reduction, weight):
+    """Reduce ``loss`` after multiplying it by ``weight``; 'mean' is then Σ w·loss / Σ w (PyTorch's
+    weighted mean, the weight broadcast to the loss's shape)."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    weight = as_tensor(weight, like=loss)
+    weighted = loss * weight
+    if reduction == "mean":
+        return weighted.sum() / float(np.broadcast_to(weight.data, weighted.shape).sum())
+    return _reduce(weighted, reduction)
 
 
 def _reduce(loss, reduction):
@@ -26,7 +53,7 @@ def _same_shape(input, target, name):
     input = as_tensor(input)
     target = as_tensor(target, like=input)
     if input.shape != target.shape:
-        raise ShapeError(f"{name}: input shape {input.shape} and target shape {target.shape} differ; "
+        raise ShapeError(f"{name}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} differ; "
                          "they must match (reshape one, e.g. target.reshape(input.shape))")
     return input, target
 
@@ -76,26 +103,66 @@ def cross_entropy_error(y, t):
 
 # ----------------------------------------------------------------------------- regression
 
-def mse_loss(input, target, reduction="mean"):
-    """(input - target)², reduced."""
+def mse_loss(input, target, reduction="mean", weight=None):
+    """(input - target)², times ``weight`` if given, reduced."""
     input, target = _same_shape(input, target, "mse_loss")
     d = input - target
-    return _reduce(d * d, reduction)
+    return _weighted_reduce(d * d, reduction, weight)
 
 
-def l1_loss(input, target, reduction="mean"):
-    """|input - target|, reduced."""
+def l1_loss(input, target, reduction="mean", weight=None):
+    """|input - target|, times ``weight`` if given, reduced."""
     input, target = _same_shape(input, target, "l1_loss")
-    return _reduce((input - target).abs(), reduction)
+    return _weighted_reduce((input - target).abs(), reduction, weight)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """½ d² where |d| < delta, else delta · (|d| - ½ delta), with d = input - target, reduced."""
     input, target = _same_shape(input, target, "huber_loss")
     d = input - target
     a = d.abs()
     quadratic = a.clip(max=delta)  # min(|d|, delta): the loss is ½ q² + delta (|d| - q)
-    return _reduce(0.5 * quadratic * quadratic + delta * (a - quadratic), reduction)
+    loss = 0.5 * quadratic * quadratic + delta * (a - quadratic)
+    # PyTorch's huber_loss averages the weighted terms (Σ w·loss / n), unlike mse_loss and l1_loss
+    return _reduce(loss if weight is None else loss * as_tensor(weight, like=loss), reduction)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """½ d² / beta where |d| < beta, else |d| - ½ beta, with d = input - target, reduced: Huber loss
+    divided by beta (slope 1 in the tails whatever beta is; beta = 0 is the L1 loss)."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    input, target = _same_shape(input, target, "smooth_l1_loss")
+    a = (input - target).abs()
+    if beta == 0:
+        return _reduce(a, reduction)
+    quadratic = a.clip(max=beta)  # min(|d|, beta): the loss is ½ q² / beta + (|d| - q)
+    return _reduce(quadratic * quadratic * (0.5 / beta) + (a - quadratic), reduction)
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """Kullback-Leibler divergence KL(target ‖ q) with ``input`` = log q (log-probabilities, e.g.
+    log_softmax output), pointwise t · (log t - input) (0 where t = 0); with ``log_target`` the
+    target is given as log t: e^(log t) · (log t - input).
+
+    reduction 'batchmean' divides the sum by the batch size (input.shape[0]): the true KL divergence
+    per sample. 'mean' divides by the number of elements and warns, as PyTorch does."""
+    input, target = _same_shape(input, target, "kl_div")
+    if log_target:
+        pointwise = target.exp() * (target - input)
+    else:
+        positive = target.data > 0
+        safe = where(positive, target, 1.0)
+        pointwise = where(positive, target * safe.log(), 0.0) - target * input
+    if reduction == "batchmean":
+        return pointwise.sum() / input.shape[0] if input.ndim else pointwise.sum()
+    if reduction == "mean":
+        import warnings
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=2)
+    return _reduce(pointwise, reduction)
 
 
 # ----------------------------------------------------------------------------- classification
@@ -103,7 +170,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 def _classes_last(input, target_labels):
     """(M, C) scores and (M,) labels from (N, C, d...) input and (N, d...) labels."""
     if input.ndim < 1:
-        raise ShapeError(f"class scores need at least 1 axis, got shape {input.shape}")
+        raise ShapeError(f"class scores need at least 1 axis, got shape {tuple(input.shape)}")
     if input.ndim == 1:
         input = input.reshape(1, -1)
         target_labels = target_labels.reshape(1)
@@ -111,7 +178,7 @@ def _classes_last(input, target_labels):
         input = input.permute(0, *range(2, input.ndim), 1).reshape(-1, input.shape[1])
     expected = (input.shape[0],)
     if target_labels.reshape(-1).shape != expected:
-        raise ShapeError(f"targets of shape {target_labels.shape} do not match {expected[0]} score rows")
+        raise ShapeError(f"targets of shape {tuple(target_labels.shape)} do not match {expected[0]} score rows")
     return input, target_labels.reshape(-1)
 
 

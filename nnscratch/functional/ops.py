@@ -33,11 +33,49 @@ def as_tensor(x, like=None):
 def _pair(a, b):
     if type(b) is float and type(a) is Tensor and a.data.dtype.kind == "f":  # fast path: x * 0.5
         return a, Tensor._wrap(np.array(b, dtype=a.data.dtype))
-    if not isinstance(a, Tensor):
+    a_number, b_number = not isinstance(a, Tensor), not isinstance(b, Tensor)
+    if a_number:
         a = as_tensor(a, like=b)
-    if not isinstance(b, Tensor):
+    if b_number:
         b = as_tensor(b, like=a)
+    da, db = a.data.dtype, b.data.dtype
+    if da is not db and da != db:  # (dtypes are usually the same object: the cheap test first)
+        dtype = _result_dtype(a, a_number, b, b_number)
+        if a.data.dtype != dtype:
+            a = astype(a, dtype)
+        if b.data.dtype != dtype:
+            b = astype(b, dtype)
     return a, b
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _promote(x, y):
+    """PyTorch's promote_types: within a category (bool < integer < float) NumPy's rule; across
+    categories the higher one's dtype (int64 with float32 is float32, where NumPy gives float64)."""
+    cx, cy = _CATEGORY.get(x.kind, 3), _CATEGORY.get(y.kind, 3)
+    if cx == cy:
+        return np.promote_types(x, y)
+    return x if cx > cy else y
+
+
+def _result_dtype(a, a_number, b, b_number):
+    """The dtype of ``a op b`` by PyTorch's rules. Operands rank by how much they say about the
+    result: a tensor with dimensions, then a 0-d tensor, then a Python number. A lower-ranked
+    operand only matters when its category is higher: ``int_tensor * 0.5`` is float32 (the
+    default dtype), ``float32_tensor * float64_0d_tensor`` stays float32."""
+    rank_a = 0 if a_number else (2 if a.data.ndim else 1)
+    rank_b = 0 if b_number else (2 if b.data.ndim else 1)
+    x, y = a.data.dtype, b.data.dtype
+    if rank_a == rank_b:
+        return _promote(x, y)
+    (high, low), low_is_number = ((x, y), b_number) if rank_a > rank_b else ((y, x), a_number)
+    if _CATEGORY.get(low.kind, 3) <= _CATEGORY.get(high.kind, 3):
+        return high
+    if low_is_number and low.kind == "f":
+        low = backend.get_default_dtype()
+    return _promote(high, low)
 
 
 def _axes(axis, ndim):
@@ -127,6 +165,8 @@ class Neg(Function):
 class PowScalar(Function):
     """y = a ** c for a number c;  dy/da = c * a ** (c - 1) (0 for c = 0, even at a = 0)."""
 
+    torch_name = "Pow"
+
     def forward(self, a, exponent):
         self.exponent = exponent
         return a ** exponent
@@ -197,9 +237,38 @@ def mul(a, b):
     return Mul.apply(*_pair(a, b))
 
 
-def div(a, b):
-    """a / b elementwise (broadcasting)."""
-    return Div.apply(*_pair(a, b))
+def div(a, b, *, rounding_mode=None):
+    """a / b elementwise (broadcasting). Integers divide to floats as in PyTorch (``7 / 2 = 3.5``
+    in the default float dtype); ``rounding_mode="floor"`` or ``"trunc"`` rounds the quotient
+    (no gradient then, as in PyTorch)."""
+    a, b = _pair(a, b)
+    if rounding_mode is not None:
+        return floor_divide(a, b) if rounding_mode == "floor" else _trunc_divide(a, b, rounding_mode)
+    if a.data.dtype.kind != "f":
+        a, b = astype(a, backend.get_default_dtype()), astype(b, backend.get_default_dtype())
+    return Div.apply(a, b)
+
+
+def _trunc_divide(a, b, mode):
+    if mode != "trunc":
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {mode!r}")
+    if a.data.dtype.kind == "f":
+        return Tensor._wrap(np.trunc(a.data / b.data))
+    return Tensor._wrap((np.sign(a.data) * np.sign(b.data) * (np.abs(a.data) // np.abs(b.data))).astype(a.dtype))
+
+
+def floor_divide(a, b):
+    """floor(a / b) elementwise, the ``//`` operator; integers stay integers. No gradient (it is
+    zero almost everywhere), so the result does not require grad."""
+    a, b = _pair(a, b)
+    return Tensor._wrap(np.floor_divide(a.data, b.data))
+
+
+def remainder(a, b):
+    """a - floor(a / b) * b, the ``%`` operator (the sign follows b, as Python's and PyTorch's);
+    dL/da = 1, dL/db = -floor(a / b)."""
+    a, b = _pair(a, b)
+    return a - floor_divide(a, b) * b
 
 
 def neg(a):
@@ -218,11 +287,11 @@ def matmul(a, b):
     """Matrix product a @ b with NumPy's rules: 1-D vectors, and batches over leading axes."""
     a, b = _pair(a, b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ShapeError(f"matmul needs tensors of at least 1 dimension, got shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"matmul needs tensors of at least 1 dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     k_a = a.shape[-1]
     k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if k_a != k_b:
-        raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not fit: the last axis of the first "
+        raise ShapeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not fit: the last axis of the first "
                           f"({k_a}) must equal the {'second-to-last' if b.ndim > 1 else 'only'} axis of the "
                           f"second ({k_b})")
     return MatMul.apply(a, b)
@@ -407,38 +476,120 @@ class Max(Function):
         return gy.reshape(kd) * share.astype(a.dtype, copy=False)
 
 
-def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Σ x over ``axis`` (all axes when None)."""
-    return Sum.apply(as_tensor(x), axis=_pick(axis, dim), keepdims=keepdim or keepdims)
-
-
-def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Σ x / n over ``axis``."""
+def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+    """Σ x over ``axis`` (all axes when None); ``dtype`` converts x first (PyTorch's
+    ``sum(dtype=torch.float64)``). Booleans and integers add up to int64, as in PyTorch."""
     x = as_tensor(x)
-    axis = _pick(axis, dim)
+    if dtype is not None:
+        x = astype(x, dtype)
+    elif x.data.dtype.kind in "bui" and x.data.dtype != np.int64:
+        x = astype(x, np.int64)
+    return Sum.apply(x, axis=_dims(_pick(axis, dim)), keepdims=bool(keepdim or keepdims))
+
+
+def _dims(axis):
+    """A list of axes (PyTorch accepts lists) as a tuple; ints and None as they are."""
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+    """Σ x / n over ``axis``. As in PyTorch, integer and boolean tensors have no mean: convert them
+    first (``x.float().mean()``) or pass ``dtype=``."""
+    x = as_tensor(x)
+    if dtype is not None:
+        x = astype(x, dtype)
+    if x.data.dtype.kind != "f":
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
+                           f"or complex dtype. Got: {backend.dtype_name(x.dtype)} (use x.float().mean() or "
+                           "mean(dtype=torch.float32))")
+    axis = _dims(_pick(axis, dim))
     n = int(np.prod([x.shape[i] for i in _axes(axis, x.ndim)]))
     return sum(x, axis, keepdim or keepdims) * (1.0 / n)
 
 
-def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Largest value over ``axis``; ties share the gradient evenly (as torch.amax)."""
-    return Max.apply(as_tensor(x), axis=_pick(axis, dim), keepdims=keepdim or keepdims, fn=np.max)
+def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    """Largest value over ``dim`` (one axis, several, or all when None); ties share the gradient
+    evenly, as torch.amax."""
+    return Max.apply(as_tensor(x), axis=_dims(_pick(axis, dim)), keepdims=bool(keepdim or keepdims), fn=np.max)
 
 
-def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Smallest value over ``axis``; ties share the gradient evenly (as torch.amin)."""
-    return Max.apply(as_tensor(x), axis=_pick(axis, dim), keepdims=keepdim or keepdims, fn=np.min)
+def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    """Smallest value over ``dim``; ties share the gradient evenly, as torch.amin."""
+    return Max.apply(as_tensor(x), axis=_dims(_pick(axis, dim)), keepdims=bool(keepdim or keepdims), fn=np.min)
 
 
-def var(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
-    """Σ (x - mean)² / (n - correction) over ``axis``; correction=1 is the unbiased estimate
-    (PyTorch's default), correction=0 the population variance (NumPy's default)."""
+def _extremum(x, dim, keepdim, axis, keepdims, reduce, elementwise, arg, name):
+    if isinstance(dim, Tensor):  # torch.max(a, b): the elementwise maximum
+        return elementwise(x, dim)
+    if axis is not None or dim is None or isinstance(dim, (tuple, list)):
+        return reduce(x, dim, keepdim, axis=axis, keepdims=keepdims)  # NumPy's axis=, or all axes: values only
     x = as_tensor(x)
-    axis = _pick(axis, dim)
+    indices = arg(x, dim, keepdim=True)
+    values = gather(x, dim, indices)
+    if not keepdim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
+    return return_types.make(name, values, indices)
+
+
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    """PyTorch's three forms: ``max(x)`` the largest value (ties share the gradient, as amax);
+    ``max(x, dim, keepdim=False)`` the named tuple (values, indices) of the maxima along ``dim``
+    (the gradient goes to the element at ``indices``); ``max(a, b)`` the elementwise maximum.
+    NumPy's keyword ``axis=`` (one axis or several) gives the values only, as ``amax``."""
+    return _extremum(x, dim, keepdim, axis, keepdims, amax, maximum, argmax, "max")
+
+
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    """The smallest value, (values, indices) along ``dim``, or the elementwise minimum: as ``max``."""
+    return _extremum(x, dim, keepdim, axis, keepdims, amin, minimum, argmin, "min")
+
+
+def _arg_extremum(fn, x, dim, keepdim):
+    a = as_tensor(x).data
+    if dim is None:
+        i = np.asarray(fn(a), dtype=np.int64)
+        return Tensor._wrap(i.reshape((1,) * a.ndim) if keepdim else i)
+    return Tensor._wrap(fn(a, axis=dim, keepdims=bool(keepdim)).astype(np.int64, copy=False))
+
+
+def argmax(x, dim=None, keepdim=False, *, axis=None):
+    """Index of the largest value along ``dim`` (int64; of the flattened tensor when dim is None).
+    The first one wins a tie, as in PyTorch."""
+    return _arg_extremum(np.argmax, x, _pick(dim, axis), keepdim)
+
+
+def argmin(x, dim=None, keepdim=False, *, axis=None):
+    """Index of the smallest value along ``dim`` (int64; of the flattened tensor when dim is None)."""
+    return _arg_extremum(np.argmin, x, _pick(dim, axis), keepdim)
+
+
+def _correction(unbiased, correction):
+    if isinstance(unbiased, bool) and correction is not None:
+        raise TypeError("give unbiased= or correction=, not both")
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=False):
+    """Σ (x - mean)² / (n - correction) over ``dim``: correction=1 (``unbiased=True``, PyTorch's
+    default) is the unbiased estimate, correction=0 (``unbiased=False``) the population variance
+    (NumPy's default). ``var(x, False)`` is the population variance of all elements, as in PyTorch."""
+    if isinstance(dim, bool):  # torch.var(x, unbiased)
+        dim, unbiased = None, dim
+    x = as_tensor(x)
+    axis = _dims(_pick(axis, dim))
+    correction = _correction(unbiased, correction)
     n = int(np.prod([x.shape[i] for i in _axes(axis, x.ndim)]))
     d = x - mean(x, axis, keepdims=True)
     scale = 1.0 / (n - correction) if n > correction else float("nan")
     return sum(d * d, axis, keepdim or keepdims) * scale
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=False):
+    """sqrt(var(x)): the standard deviation over ``dim``, unbiased (correction=1) by default as in
+    PyTorch;  dy/dx = (x - mean) / ((n - correction) y)."""
+    return sqrt(var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
 
 
 # ----------------------------------------------------------------------------- shape
@@ -528,7 +679,7 @@ def permute(x, *dims):
     x = as_tensor(x)
     dims = _shape_arg(dims)
     if sorted(d % x.ndim for d in dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: {dims} is not an ordering of the {x.ndim} axes of shape {x.shape}")
+        raise ValueError(f"permute: {dims} is not an ordering of the {x.ndim} axes of shape {tuple(x.shape)}")
     return Transpose.apply(x, perm=tuple(d % x.ndim for d in dims))
 
 
@@ -694,3 +845,466 @@ def _compare(ufunc):
 
 eq, ne, lt, le, gt, ge = (_compare(u) for u in (np.equal, np.not_equal, np.less, np.less_equal,
                                                   np.greater, np.greater_equal))
+for _f, _name in ((eq, "eq"), (ne, "ne"), (lt, "lt"), (le, "le"), (gt, "gt"), (ge, "ge")):
+    _f.__name__ = _f.__qualname__ = _name
+
+
+def logical_and(a, b):
+    """Elementwise a and b (the ``&`` operator on boolean tensors; bitwise on integers)."""
+    a, b = _pair(a, b)
+    return Tensor._wrap(np.bitwise_and(a.data, b.data))
+
+
+def logical_or(a, b):
+    """Elementwise a or b (the ``|`` operator on boolean tensors; bitwise on integers)."""
+    a, b = _pair(a, b)
+    return Tensor._wrap(np.bitwise_or(a.data, b.data))
+
+
+def logical_xor(a, b):
+    """Elementwise a xor b (the ``^`` operator on boolean tensors; bitwise on integers)."""
+    a, b = _pair(a, b)
+    return Tensor._wrap(np.bitwise_xor(a.data, b.data))
+
+
+def logical_not(x):
+    """Elementwise not (the ``~`` operator on boolean tensors; bitwise on integers)."""
+    x = as_tensor(x)
+    if x.data.dtype.kind == "f":
+        raise TypeError("~ (bitwise not) is only defined for integer and boolean tensors, as in PyTorch")
+    return Tensor._wrap(np.invert(x.data))
+
+
+def isnan(x):
+    """A boolean tensor: True where x is NaN."""
+    return Tensor._wrap(np.isnan(as_tensor(x).data))
+
+
+def isinf(x):
+    """A boolean tensor: True where x is +inf or -inf."""
+    return Tensor._wrap(np.isinf(as_tensor(x).data))
+
+
+def isfinite(x):
+    """A boolean tensor: True where x is neither NaN nor infinite."""
+    return Tensor._wrap(np.isfinite(as_tensor(x).data))
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True when |a - b| <= atol + rtol * |b| everywhere (a Python bool, as torch.allclose)."""
+    a, b = _pair(a, b)
+    return builtins.bool(np.allclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def all(x, dim=None, keepdim=False):
+    """True where every element along ``dim`` (all of them when None) is non-zero; a bool tensor."""
+    return Tensor._wrap(np.all(as_tensor(x).data, axis=_dims(dim), keepdims=keepdim))
+
+
+def any(x, dim=None, keepdim=False):
+    """True where some element along ``dim`` (any of them when None) is non-zero; a bool tensor."""
+    return Tensor._wrap(np.any(as_tensor(x).data, axis=_dims(dim), keepdims=keepdim))
+
+
+def equal(a, b):
+    """True when a and b have the same shape and the same elements (a Python bool)."""
+    a, b = as_tensor(a), as_tensor(b)
+    return a.shape == b.shape and builtins.bool(np.array_equal(a.data, b.data))
+
+
+# ----------------------------------------------------------------------------- trigonometry, squares, sums
+
+class Sin(Function):
+    """y = sin(a);  dy/da = cos(a)."""
+
+    def forward(self, a):
+        return np.sin(a)
+
+    def backward(self, gy):
+        return gy * cos(self.inputs[0])
+
+
+class Cos(Function):
+    """y = cos(a);  dy/da = -sin(a)."""
+
+    def forward(self, a):
+        return np.cos(a)
+
+    def backward(self, gy):
+        return -gy * sin(self.inputs[0])
+
+
+class CumSum(Function):
+    """y_i = Σ_{j<=i} a_j along ``axis``;  dL/da_j = Σ_{i>=j} dL/dy_i, the cumulative sum of the
+    gradient taken from the end."""
+
+    def forward(self, a, axis):
+        self.axis = axis
+        return np.cumsum(a, axis=axis)
+
+    def backward(self, gy):
+        reverse = (slice(None),) * (self.axis % gy.ndim) + (slice(None, None, -1),)
+        return cumsum(gy[reverse], self.axis)[reverse]
+
+
+def sin(x):
+    """sin(x), x in radians."""
+    return Sin.apply(_floating(as_tensor(x)))
+
+
+def cos(x):
+    """cos(x), x in radians."""
+    return Cos.apply(_floating(as_tensor(x)))
+
+
+def _floating(x):
+    """Integer tensors become the default float dtype, as PyTorch does for sin, cos, exp ..."""
+    return x if x.data.dtype.kind == "f" else astype(x, backend.get_default_dtype())
+
+
+def square(x):
+    """x², composed as x * x (dy/dx = 2x)."""
+    x = as_tensor(x)
+    return mul(x, x)
+
+
+def cumsum(x, dim, *, dtype=None):
+    """Running sums along ``dim``: y_i = x_0 + ... + x_i (integers and booleans sum in int64)."""
+    x = as_tensor(x)
+    if dtype is not None:
+        x = astype(x, dtype)
+    elif x.data.dtype.kind in "bui":
+        x = astype(x, np.int64)
+    if x.ndim == 0:
+        return x.reshape(()) if dim in (0, -1) else _dim_error(dim, 0)
+    return CumSum.apply(x, axis=dim % x.ndim)
+
+
+def _dim_error(dim, ndim):
+    raise IndexError(f"Dimension out of range (expected to be in range of [{-builtins.max(ndim, 1)}, "
+                     f"{builtins.max(ndim, 1) - 1}], but got {dim})")
+
+
+# ----------------------------------------------------------------------------- gather, sort, top-k
+
+def _along(index, axis, shape):
+    """The full index tuple that picks ``index`` along ``axis`` and every position elsewhere."""
+    ndim = index.ndim
+    grids = [np.arange(n).reshape((1,) * d + (n,) + (1,) * (ndim - d - 1)) for d, n in enumerate(index.shape)]
+    grids[axis] = index
+    return tuple(grids)
+
+
+class Gather(Function):
+    """y[..., i, ...] = a[..., index[..., i, ...], ...] along ``axis``;  dL/da adds each dL/dy
+    into the place it was picked from (``scatter_add``, repeats add up)."""
+
+    def forward(self, a, index, axis):
+        self.index, self.axis = index, axis
+        return a[_along(index, axis, a.shape)]
+
+    def backward(self, gy):
+        return ScatterAdd.apply(gy, index=self.index, axis=self.axis, shape=self.inputs[0].shape)
+
+
+class ScatterAdd(Function):
+    """y = zeros(shape) with g added at ``index`` along ``axis`` (the gradient of gather);
+    dL/dg = gather of dL/dy at the same places."""
+
+    def forward(self, g, index, axis, shape):
+        self.index, self.axis = index, axis
+        out = np.zeros(shape, dtype=g.dtype)
+        np.add.at(out, _along(index, axis, shape), g)
+        return out
+
+    def backward(self, ggy):
+        return Gather.apply(ggy, index=self.index, axis=self.axis)
+
+
+def gather(x, dim, index):
+    """Pick along ``dim``: ``y[i][j] = x[index[i][j]][j]`` for dim=0, ``x[i][index[i][j]]`` for
+    dim=1 (any rank). ``index`` is an int64 tensor of x's rank, no larger than x along the other
+    axes; y has index's shape. Gradient: each picked element gets the gradient of its copies."""
+    x = as_tensor(x)
+    index = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"gather(): index must be an integer (int64) tensor, got {index.dtype}")
+    if index.ndim != x.ndim:
+        raise ShapeError(f"gather(): index has {index.ndim} dimensions but the input has {x.ndim}; "
+                         "they must have the same number of dimensions")
+    axis = dim % builtins.max(x.ndim, 1)
+    if builtins.any(i > n for d, (i, n) in enumerate(zip(index.shape, x.shape)) if d != axis):
+        raise ShapeError(f"gather(): index shape {tuple(index.shape)} is larger than the input shape {tuple(x.shape)} "
+                         f"outside dimension {dim}")
+    if index.size and (index.min() < -x.shape[axis] or index.max() >= x.shape[axis]):
+        raise IndexError(f"gather(): index {int(index.max())} is out of bounds for dimension {dim} "
+                         f"with size {x.shape[axis]}")
+    return Gather.apply(x, index=index, axis=axis)
+
+
+def argsort(x, dim=-1, descending=False, *, stable=False):
+    """The indices that sort x along ``dim`` (ascending; ``descending=True`` for largest first).
+    The sort is stable: equal elements keep their order."""
+    a = as_tensor(x).data
+    if a.ndim == 0:
+        return Tensor._wrap(np.zeros((), dtype=np.int64))
+    if descending:  # largest first, equal elements still in their order: sort -a ascending
+        keys = -a.astype(np.int64) if a.dtype.kind in "bu" else -a
+        return Tensor._wrap(np.argsort(keys, axis=dim, kind="stable").astype(np.int64, copy=False))
+    return Tensor._wrap(np.argsort(a, axis=dim, kind="stable").astype(np.int64, copy=False))
+
+
+def sort(x, dim=-1, descending=False, *, stable=False):
+    """The named tuple (values, indices): x sorted along ``dim`` and where each value came from.
+    The values are differentiable (each gets the gradient of its place in the sorted order)."""
+    x = as_tensor(x)
+    indices = argsort(x, dim, descending)
+    return return_types.make("sort", gather(x, dim, indices) if x.ndim else x, indices)
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):
+    """The named tuple (values, indices) of the ``k`` largest elements along ``dim`` (smallest
+    with ``largest=False``), largest first. The values are differentiable."""
+    x = as_tensor(x)
+    n = x.shape[dim] if x.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk(): selected index k={k} is out of range for dimension {dim} of size {n}")
+    order = argsort(x, dim, descending=largest).data
+    indices = np.take(order, np.arange(k), axis=dim % builtins.max(x.ndim, 1)) if x.ndim else order
+    indices = Tensor._wrap(indices)
+    return return_types.make("topk", gather(x, dim, indices) if x.ndim else x, indices)
+
+
+# ----------------------------------------------------------------------------- norms
+
+class Norm2(Function):
+    """y = sqrt(Σ a²) over ``axis``;  dy/da = a / y (0 where y = 0, as PyTorch's subgradient)."""
+
+    def forward(self, a, axis, keepdims):
+        self.axis = axis
+        return np.sqrt(np.sum(a * a, axis=axis, keepdims=keepdims))
+
+    def backward(self, gy):
+        a, y = self.inputs[0], self.output()
+        kd = _keepdims_shape(a.shape, self.axis)
+        y, gy = y.reshape(kd), gy.reshape(kd)
+        zero = y.data == 0
+        return a * where(zero, 0.0, gy / where(zero, 1.0, y))
+
+
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+    """The p-norm (Σ |x|^p)^(1/p) over ``dim`` (all elements when None): p=2 or "fro" the
+    Euclidean norm (gradient x / ||x||, 0 at x = 0), p=1 Σ|x|, p=inf max|x|, p=-inf min|x|,
+    p=0 the number of non-zero elements, any other number by the formula."""
+    x = as_tensor(x)
+    if dtype is not None:
+        x = astype(x, dtype)
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"norm(): input dtype should be floating point, got {backend.dtype_name(x.dtype)}")
+    axis = _dims(dim)
+    if p in ("fro", 2, 2.0):
+        return Norm2.apply(x, axis=axis, keepdims=builtins.bool(keepdim))
+    if p == float("inf"):
+        return amax(abs(x), axis, keepdim)
+    if p == float("-inf"):
+        return amin(abs(x), axis, keepdim)
+    if p == 0:
+        return sum(astype(x != 0, x.dtype), axis, keepdim)
+    if p == 1:
+        return sum(abs(x), axis, keepdim)
+    if isinstance(p, str):
+        raise ValueError(f"norm(): p={p!r} is not supported by nnscratch; use a number, 'fro' or inf")
+    return sum(abs(x) ** p, axis, keepdim) ** (1.0 / p)
+
+
+# ----------------------------------------------------------------------------- einsum
+
+def _einsum_parse(subscripts, operands):
+    """Subscripts with '...' replaced by letters, and the output spelled out: (inputs, output)."""
+    subscripts = subscripts.replace(" ", "")
+    lhs, arrow, out = subscripts.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(operands):
+        raise ValueError(f"einsum(): {subscripts!r} names {len(inputs)} operands but {len(operands)} were given")
+    used = set(subscripts) - set(".,->")
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used]
+    n_ellipsis = builtins.max([t.ndim - (len(s) - 3) for s, t in zip(inputs, operands) if "..." in s], default=0)
+    fill = "".join(spare[:n_ellipsis])
+    spelled = []
+    for s, t in zip(inputs, operands):
+        if "..." in s:
+            k = t.ndim - (len(s) - 3)
+            s = s.replace("...", fill[n_ellipsis - k:])
+        if len(s) != t.ndim:
+            raise ValueError(f"einsum(): the subscripts {s!r} have {len(s)} letters for an operand of shape {tuple(t.shape)}")
+        spelled.append(s)
+    if arrow:
+        out = out.replace("...", fill)
+    else:  # implicit mode: the ellipsis axes, then the letters used once, in alphabetical order
+        letters = "".join(spelled)
+        out = fill + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in fill))
+    return spelled, out
+
+
+class Einsum(Function):
+    """y = einsum(subscripts, *operands): sums of products over the repeated letters.
+    dL/d(operand k) = einsum of dL/dy with the other operands, written back to operand k's
+    letters (a letter only operand k has is broadcast back, its sum having a derivative of 1)."""
+
+    def forward(self, *arrays, inputs, output):
+        self.inputs_subscripts, self.output_subscript = inputs, output
+        return np.einsum(",".join(inputs) + "->" + output, *arrays, optimize=len(arrays) > 2)
+
+    def backward(self, gy):
+        subs, out = self.inputs_subscripts, self.output_subscript
+        grads = []
+        for k, (s, t) in enumerate(zip(subs, self.inputs)):
+            if not self.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            if len(set(s)) != len(s):
+                raise RuntimeError(f"einsum backward: the operand {s!r} repeats a letter (a diagonal); "
+                                   "nnscratch cannot differentiate that yet")
+            others = [(o, self.inputs[j]) for j, o in enumerate(subs) if j != k]
+            present = set(out).union(*[set(o) for o, _ in others])
+            kept = "".join(c for c in s if c in present)
+            g = einsum(",".join([out] + [o for o, _ in others]) + "->" + kept, gy, *[u for _, u in others])
+            if kept != s:  # letters summed away inside operand k alone: dy/dx = 1 along them
+                g = g.reshape([t.shape[i] if c in present else 1 for i, c in enumerate(s)]).broadcast_to(t.shape)
+            grads.append(g)
+        return tuple(grads)
+
+
+def einsum(subscripts, *operands):
+    """Einstein summation, ``einsum("ij,jk->ik", a, b)`` (= a @ b): each operand's axes are named
+    by letters; letters missing from the output are summed over. '...' stands for the leading
+    axes; without '->' the output is the letters used once, in alphabetical order."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    operands = [as_tensor(t) for t in operands]
+    dtype = operands[0].data.dtype
+    for t in operands[1:]:
+        dtype = _promote(dtype, t.data.dtype)
+    operands = [t if t.data.dtype == dtype else astype(t, dtype) for t in operands]
+    inputs, output = _einsum_parse(subscripts, operands)
+    return Einsum.apply(*operands, inputs=inputs, output=output)
+
+
+# ----------------------------------------------------------------------------- matrices, shapes, masks
+
+def mm(a, b):
+    """The matrix product of two 2-D tensors (no broadcasting, as torch.mm)."""
+    a, b = as_tensor(a), as_tensor(b)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ShapeError(f"mm(): both arguments must be 2-D matrices, got shapes {tuple(a.shape)} and {tuple(b.shape)}; "
+                         "use matmul for vectors and batches")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    """Batched matrix product of (B, n, m) and (B, m, p) tensors: (B, n, p)."""
+    a, b = as_tensor(a), as_tensor(b)
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise ShapeError(f"bmm(): both arguments must be 3-D with the same batch size, got shapes "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def t(x):
+    """The transpose of a matrix (tensors of at most 2 dimensions, as torch.t)."""
+    x = as_tensor(x)
+    if x.ndim > 2:
+        raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D; use transpose(dim0, dim1)")
+    return transpose(x) if x.ndim == 2 else x
+
+
+def masked_fill(x, mask, value):
+    """x with ``value`` where ``mask`` is True (mask broadcasts to x's shape). The gradient flows to
+    x where the mask is False, and to a tensor ``value`` from where it is True."""
+    x = as_tensor(x)
+    mask = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if mask.dtype != bool:
+        raise TypeError(f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype}")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ShapeError(f"masked_fill only supports a 0-dimensional value tensor, but got one of shape "
+                             f"{tuple(value.shape)}")
+        value = astype(value, x.dtype)
+    else:
+        value = Tensor._wrap(np.array(value, dtype=x.dtype))
+    return Where.apply(value, x, cond=np.broadcast_to(mask, x.shape))
+
+
+def expand(x, *sizes):
+    """x repeated along its axes of length 1 to ``sizes`` (new leading axes may be added; -1 keeps
+    an axis). A broadcast: no copy, and the gradient sums over the repeats."""
+    x = as_tensor(x)
+    sizes = _shape_arg(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ShapeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
+                         f"the number of dimensions in the tensor ({x.ndim})")
+    shape = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+    return x if shape == x.shape else broadcast_to(x, shape)
+
+
+def repeat(x, *repeats):
+    """x tiled ``repeats[i]`` times along axis i (as torch.Tensor.repeat, NumPy's tile): each axis
+    of length n becomes r·n by a reshape, a broadcast and a reshape, so the gradient sums the copies."""
+    x = as_tensor(x)
+    repeats = _shape_arg(repeats)
+    if len(repeats) < x.ndim:
+        raise ShapeError(f"repeat: number of repeat dims ({len(repeats)}) can not be smaller than the number "
+                         f"of dimensions of the tensor ({x.ndim})")
+    shape = (1,) * (len(repeats) - x.ndim) + x.shape
+    spread = x.reshape(tuple(v for n in shape for v in (1, n)))
+    tiled = spread.broadcast_to(tuple(v for r, n in zip(repeats, shape) for v in (r, n)))
+    return tiled.reshape(tuple(r * n for r, n in zip(repeats, shape)))
+
+
+def chunk(x, chunks, dim=0):
+    """Split into ``chunks`` pieces along ``dim``, each of ceil(n / chunks) elements but the last
+    (so there may be fewer pieces, as torch.chunk)."""
+    x = as_tensor(x)
+    if chunks <= 0:
+        raise ValueError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = x.shape[dim]
+    return split(x, builtins.max(1, -(-n // chunks)), dim)
+
+
+class Clone(Function):
+    """y = a copy of a;  dy/da = 1."""
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, gy):
+        return gy
+
+
+def clone(x):
+    """A copy of x with its own memory; the gradient flows back to x."""
+    return Clone.apply(as_tensor(x))
+
+
+# ----------------------------------------------------------------------------- named results
+
+class return_types:
+    """PyTorch's named tuples for results with values and indices (``x.max(1).indices``)."""
+
+    _types = {}
+
+    @classmethod
+    def make(cls, name, values, indices):
+        kind = cls._types.get(name)
+        if kind is None:
+            import collections
+
+            base = collections.namedtuple(name, ["values", "indices"])
+            kind = type(name, (base,), {"__slots__": (), "__repr__": cls._repr, "__module__": "torch.return_types"})
+            cls._types[name] = kind
+        return kind(values, indices)
+
+    @staticmethod
+    def _repr(self):
+        return f"torch.return_types.{type(self).__name__}(\nvalues={self.values!r},\nindices={self.indices!r})"

@@ -1,5 +1,6 @@
 """Pooling and channel dropout for images (N, C, H, W), or unbatched (C, H, W), with PyTorch's
-arguments and results: max_pool2d, avg_pool2d, adaptive_avg_pool2d, dropout2d.
+arguments and results: max_pool2d, avg_pool2d, adaptive_avg_pool2d, dropout2d; and resizing,
+interpolate (nearest, linear, bilinear, area).
 
 A pooling window slides over the padded input; along each spatial axis, output position o covers
 the padded positions  o·stride + a·dilation  for the kernel offsets a = 0 .. kernel_size - 1. So
@@ -124,7 +125,7 @@ class _Geometry:
 def _check_image(x, name):
     x = as_tensor(x)
     if x.ndim not in (3, 4):
-        raise ShapeError(f"{name} expects an image batch (N, C, H, W) or one image (C, H, W), got shape {x.shape}")
+        raise ShapeError(f"{name} expects an image batch (N, C, H, W) or one image (C, H, W), got shape {tuple(x.shape)}")
     return x
 
 
@@ -434,7 +435,7 @@ def adaptive_avg_pool2d(x, output_size):
     if h_out <= 0 or w_out <= 0:
         raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
     if h == 0 or w == 0:
-        raise ShapeError(f"adaptive_avg_pool2d: the input has an empty spatial axis, shape {x.shape}")
+        raise ShapeError(f"adaptive_avg_pool2d: the input has an empty spatial axis, shape {tuple(x.shape)}")
     if (h_out, w_out) == (1, 1):
         return GlobalAvgPool2d.apply(x)
     return SeparablePool2d.apply(x, rows=_adaptive_matrix(h, h_out, x.dtype),
@@ -453,7 +454,7 @@ def dropout2d(x, p=0.5, training=True):
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
     x = as_tensor(x)
     if x.ndim not in (3, 4):
-        raise ShapeError(f"dropout2d expects (N, C, H, W) or (C, H, W) input, got shape {x.shape}")
+        raise ShapeError(f"dropout2d expects (N, C, H, W) or (C, H, W) input, got shape {tuple(x.shape)}")
     if not training or p == 0:
         return x
     if p == 1:
@@ -461,3 +462,83 @@ def dropout2d(x, p=0.5, training=True):
     mask_shape = x.shape[:2] + (1,) * (x.ndim - 2)
     keep = backend.generator().random(mask_shape, dtype=x.dtype) >= p
     return x * (keep * x.dtype.type(1 / (1 - p)))
+
+
+# ----------------------------------------------------------------------------- resizing (interpolate)
+
+def _resize_matrix(size, out, mode, align_corners, scale_factor):
+    """The (out, size) matrix that resizes one axis, PyTorch's sampling positions:
+
+    nearest        output o copies input floor(o · s)            s = size / out, or 1 / scale_factor
+    nearest-exact  output o copies input floor((o + ½) · s)       (centres aligned)
+    linear         output o mixes inputs i0 = floor(src) and i0 + 1 with weights 1 - λ and λ,
+                   λ = src - i0, src = max((o + ½) · s - ½, 0), or src = o · (size - 1) / (out - 1)
+                   with align_corners=True (the corner pixels' centres coincide).
+    """
+    o = np.arange(out)
+    if mode == "linear" and align_corners:
+        scale = (size - 1) / (out - 1) if out > 1 else 0.0
+    else:
+        scale = 1.0 / scale_factor if scale_factor else size / out
+    matrix = np.zeros((out, size))
+    if mode in ("nearest", "nearest-exact"):
+        scale32 = np.float32(scale)  # PyTorch computes these positions in float32
+        position = (o + 0.5 if mode == "nearest-exact" else o).astype(np.float32) * scale32
+        matrix[o, np.minimum(np.floor(position).astype(np.int64), size - 1)] = 1
+        return matrix
+    source = o * scale if align_corners else np.maximum((o + 0.5) * scale - 0.5, 0)
+    i0 = np.minimum(np.floor(source).astype(np.int64), size - 1)
+    i1 = np.minimum(i0 + 1, size - 1)
+    lam = source - i0
+    np.add.at(matrix, (o, i0), 1 - lam)
+    np.add.at(matrix, (o, i1), lam)
+    return matrix
+
+
+def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize (N, C, L) or (N, C, H, W) input to ``size``, or by ``scale_factor`` (out = floor(in · s)).
+
+    mode 'nearest' / 'nearest-exact' copy the nearest input pixel, 'linear' (3-D) and 'bilinear'
+    (4-D) mix the two nearest per axis (align_corners as in PyTorch: False by default), 'area'
+    averages (adaptive average pooling). Every mode is separable: y = R x C^T with one resize
+    matrix per axis (see ``_resize_matrix``), so the gradient is R^T (dL/dy) C."""
+    x = as_tensor(x)
+    spatial = x.ndim - 2
+    if spatial not in (1, 2):
+        raise ShapeError(f"interpolate expects (N, C, L) or (N, C, H, W) input, got shape {tuple(x.shape)}")
+    _check_float(x, "interpolate")
+    linear = {1: "linear", 2: "bilinear"}[spatial]
+    if mode in ("bicubic", "trilinear") or (mode in ("linear", "bilinear") and mode != linear):
+        raise NotImplementedError(f"interpolate: mode {mode!r} for {x.ndim}-D input is not supported by "
+                                  f"nnscratch; use 'nearest', 'nearest-exact', {linear!r} or 'area'")
+    if mode not in ("nearest", "nearest-exact", "area", linear):
+        raise ValueError(f"interpolate: unknown mode {mode!r}")
+    if align_corners is not None and mode != linear:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported by nnscratch")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    in_size = x.shape[2:]
+    if size is not None:
+        out_size = (size,) * spatial if isinstance(size, (int, np.integer)) else tuple(size)
+        scales = (None,) * spatial
+    else:
+        scales = (scale_factor,) * spatial if np.isscalar(scale_factor) else tuple(scale_factor)
+        out_size = tuple(int(np.floor(n * float(s))) for n, s in zip(in_size, scales))
+        if recompute_scale_factor:
+            scales = (None,) * spatial
+    if len(out_size) != spatial or len(scales) != spatial:
+        raise ValueError(f"interpolate: size / scale_factor must have {spatial} entries for input {tuple(x.shape)}")
+    if mode == "area":
+        return adaptive_avg_pool2d(x if spatial == 2 else x.unsqueeze(2),
+                                   out_size if spatial == 2 else (1, out_size[0])).reshape(x.shape[:2] + out_size)
+    kind = "linear" if mode == linear else mode
+    mats = [_resize_matrix(n, m, kind, bool(align_corners), s).astype(x.dtype)
+            for n, m, s in zip(in_size, out_size, scales)]
+    if spatial == 1:
+        y = SeparablePool2d.apply(x.unsqueeze(2), rows=np.ones((1, 1), x.dtype), cols=mats[0])
+        return y.reshape(x.shape[:2] + out_size)
+    return SeparablePool2d.apply(x, rows=mats[0], cols=mats[1])

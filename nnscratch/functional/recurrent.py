@@ -461,9 +461,9 @@ def recurrent(kind, input, weights, hx=None, num_layers=1, bidirectional=False, 
     H, in_features = weights[1].shape[1], weights[0].shape[1]
     if x.ndim not in (2, 3):
         layout = "(N, T, input_size)" if batch_first else "(T, N, input_size)"
-        raise ShapeError(f"{name}: expected input of shape {layout} or unbatched (T, input_size), got shape {x.shape}")
+        raise ShapeError(f"{name}: expected input of shape {layout} or unbatched (T, input_size), got shape {tuple(x.shape)}")
     if x.shape[-1] != in_features:
-        raise ShapeError(f"{name}: input has {x.shape[-1]} features (shape {x.shape}) but input_size is "
+        raise ShapeError(f"{name}: input has {x.shape[-1]} features (shape {tuple(x.shape)}) but input_size is "
                          f"{in_features}")
     batched = x.ndim == 3
     if not batched:
@@ -548,7 +548,7 @@ def _cell(kind, input, state, w_ih, w_hh, b_ih, b_hh):
     x = as_tensor(input)
     H, I = w_hh.shape[1], w_ih.shape[1]
     if x.ndim not in (1, 2) or x.shape[-1] != I:
-        raise ShapeError(f"{name}: expected input of shape (N, {I}) or unbatched ({I},), got shape {x.shape}")
+        raise ShapeError(f"{name}: expected input of shape (N, {I}) or unbatched ({I},), got shape {tuple(x.shape)}")
     batched = x.ndim == 2
     N = x.shape[0] if batched else 1
     states = []
@@ -559,7 +559,7 @@ def _cell(kind, input, state, w_ih, w_hh, b_ih, b_hh):
             s = as_tensor(s)
             expected = (N, H) if batched else (H,)
             if tuple(s.shape) != expected:
-                raise ShapeError(f"{name}: expected a state of shape {expected} for input of shape {x.shape}, "
+                raise ShapeError(f"{name}: expected a state of shape {expected} for input of shape {tuple(x.shape)}, "
                                  f"got {tuple(s.shape)}")
             s = s.reshape(N, H)
         states.append(s)

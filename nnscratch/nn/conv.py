@@ -7,6 +7,7 @@ from .. import backend
 from .. import functional as F
 from ..functional.ops import pair as _pair
 from . import init
+from .layers import _factory
 from .module import Module, Parameter
 
 
@@ -18,8 +19,14 @@ class _ConvNd(Module):
     """What Conv2d and ConvTranspose2d share: arguments, parameters, initialisation and repr."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                 init_scheme, transposed, output_padding=(0, 0)):
+                 init_scheme, transposed, output_padding=(0, 0), padding_mode="zeros"):
         super().__init__()
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"{type(self).__name__}: padding_mode must be 'zeros', 'reflect', 'replicate' or "
+                             f"'circular', got {padding_mode!r}")
+        if transposed and padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        self.padding_mode = padding_mode
         if (not isinstance(groups, (int, np.integer)) or groups < 1
                 or in_channels % groups or out_channels % groups):
             raise ValueError(f"{type(self).__name__}: in_channels ({in_channels}) and out_channels "
@@ -57,6 +64,8 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
 
 
@@ -70,15 +79,30 @@ class Conv2d(_ConvNd):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, init="default"):
+                 bias=True, padding_mode="zeros", device=None, dtype=None, *, init="default"):
         if isinstance(padding, str) and padding not in ("same", "valid"):
             raise ValueError(f"Conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
         if padding == "same" and _pair(stride, "stride") != (1, 1):
             raise ValueError(f"Conv2d: padding='same' needs stride 1, got stride={stride}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, init,
-                         transposed=False)
+                         transposed=False, padding_mode=padding_mode)
+        _factory(self, device, dtype)
+
+    def _explicit_padding(self):
+        """(left, right, top, bottom) for F.pad: the padding a non-'zeros' padding_mode adds itself."""
+        if self.padding == "valid":
+            return (0, 0, 0, 0)
+        if self.padding == "same":  # total d·(k - 1), the extra one on the right/bottom as in PyTorch
+            (kh, kw), (dh, dw) = self.kernel_size, self.dilation
+            th, tw = dh * (kh - 1), dw * (kw - 1)
+            return (tw // 2, tw - tw // 2, th // 2, th - th // 2)
+        ph, pw = self.padding
+        return (pw, pw, ph, ph)
 
     def forward(self, x):
+        if self.padding_mode != "zeros":
+            x = F.pad(x, self._explicit_padding(), mode=self.padding_mode)
+            return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
@@ -92,10 +116,12 @@ class ConvTranspose2d(_ConvNd):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, init="default"):
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None, *, init="default"):
         _pair(padding, "ConvTranspose2d: padding")  # no 'same' / 'valid' here (nor in PyTorch)
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, init,
-                         transposed=True, output_padding=_pair(output_padding, "output_padding"))
+                         transposed=True, output_padding=_pair(output_padding, "output_padding"),
+                         padding_mode=padding_mode)
+        _factory(self, device, dtype)
 
     def forward(self, x):
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,

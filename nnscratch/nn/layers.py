@@ -1,17 +1,25 @@
 """Layers with weights or state: Linear, BatchNorm1d, LayerNorm, Embedding, Dropout, Flatten,
-Identity and the Residual wrapper."""
+Unflatten, Identity and the Residual wrapper."""
 
 import numpy as np
 
 from .. import backend
 from .. import functional as F
 from ..tensor import ShapeError
+from . import functional as nnF
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, check_device
 
 
 def _empty(*shape):
     return Parameter(np.zeros(shape, dtype=backend.get_default_dtype()))
+
+
+def _factory(module, device=None, dtype=None):
+    """PyTorch's ``device=`` / ``dtype=`` constructor arguments: the CPU only, a float dtype."""
+    check_device(device, type(module).__name__)
+    if dtype is not None:
+        module.to(dtype=dtype)
 
 
 class Linear(Module):
@@ -21,12 +29,13 @@ class Linear(Module):
     'xavier', 'normal' (the book's 0.01), a standard deviation, or a function (see nn.init).
     """
 
-    def __init__(self, in_features, out_features, bias=True, init="default"):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None, *, init="default"):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = _empty(out_features, in_features)
         self.register_parameter("bias", _empty(out_features) if bias else None)
         self.reset_parameters(init)
+        _factory(self, device, dtype)
 
     def reset_parameters(self, scheme="default"):
         init.initialize(self.weight, self.bias, scheme)
@@ -78,53 +87,75 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size`` (one entry may be -1): the inverse of Flatten,
+    e.g. Unflatten(1, (1, 28, 28)) turns (N, 784) into (N, 1, 28, 28)."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        dim = self.dim % x.ndim
+        return x.reshape(x.shape[:dim] + self.unflattened_size + x.shape[dim + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
 class Dropout(Module):
     """Inverted dropout: in training, zero each element with probability p and scale the rest by
     1 / (1 - p); in evaluation, the identity."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"dropout probability must be in [0, 1], got {p}")
-        self.p = p
+        self.p, self.inplace = p, inplace
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training)
+        return nnF.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class _BatchNorm(Module):
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
+                 dtype=None, *, bias=True):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = backend.get_default_dtype()
-        self.register_parameter("weight", Parameter(np.ones(num_features, dtype)) if affine else None)
-        self.register_parameter("bias", Parameter(np.zeros(num_features, dtype)) if affine else None)
+        floats = backend.get_default_dtype()
+        self.register_parameter("weight", Parameter(np.ones(num_features, floats)) if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(num_features, floats)) if affine and bias else None)
         if track_running_stats:
-            self.register_buffer("running_mean", np.zeros(num_features, dtype))
-            self.register_buffer("running_var", np.ones(num_features, dtype))
+            self.register_buffer("running_mean", np.zeros(num_features, floats))
+            self.register_buffer("running_var", np.ones(num_features, floats))
             self.register_buffer("num_batches_tracked", np.zeros((), np.int64))
         else:
-            self.running_mean = self.running_var = None
+            self.running_mean = self.running_var = self.num_batches_tracked = None
+        _factory(self, device, dtype)
 
     def _check_input(self, x):
         if x.ndim not in self._ndims or x.shape[1] != self.num_features:
             raise ShapeError(f"{type(self).__name__}({self.num_features}) expects input with "
                                f"{' or '.join(map(str, self._ndims))} axes and {self.num_features} channels "
-                               f"on axis 1, got shape {x.shape}")
+                               f"on axis 1, got shape {tuple(x.shape)}")
 
     def forward(self, x):
         self._check_input(x)
+        momentum = self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
+            if momentum is None:  # a cumulative average of the batch statistics, as in PyTorch
+                momentum = 1.0 / float(self.num_batches_tracked.data)
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training or not self.track_running_stats, self.momentum, self.eps)
+                            self.training or not self.track_running_stats, momentum, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -139,42 +170,74 @@ class LayerNorm(Module):
     """y = γ (x - μ) / sqrt(σ² + eps) + β with μ, σ² over the last axes (``normalized_shape``) of
     each sample."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        self.normalized_shape, self.eps = shape, eps
-        dtype = backend.get_default_dtype()
-        self.register_parameter("weight", Parameter(np.ones(shape, dtype)) if elementwise_affine else None)
-        self.register_parameter("bias", Parameter(np.zeros(shape, dtype)) if elementwise_affine and bias else None)
+        self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
+        floats = backend.get_default_dtype()
+        self.register_parameter("weight", Parameter(np.ones(shape, floats)) if elementwise_affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(shape, floats)) if elementwise_affine and bias else None)
+        _factory(self, device, dtype)
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
 
 
 class Embedding(Module):
     """A lookup table: integer index i -> row i of a (num_embeddings, embedding_dim) weight,
     initialised N(0, 1) as in PyTorch (the ``padding_idx`` row starts at 0 and is never trained)."""
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"padding_idx {padding_idx} is outside the table of {num_embeddings} rows")
             padding_idx %= num_embeddings  # -1 is the last row, as in PyTorch
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
-        self.weight = _empty(num_embeddings, embedding_dim)
-        init.normal_(self.weight)
-        if padding_idx is not None:
-            self.weight.data[padding_idx] = 0
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        if _weight is None:
+            self.weight = _empty(num_embeddings, embedding_dim)
+            init.normal_(self.weight)
+            if padding_idx is not None:
+                self.weight.data[padding_idx] = 0
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ShapeError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
+                                 f"{(num_embeddings, embedding_dim)}")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+        _factory(self, device, dtype)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, sparse=False):
+        """An Embedding whose table is ``embeddings`` (2-D), frozen unless freeze=False."""
+        rows, dim = embeddings.shape
+        return cls(rows, dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings,
+                   _freeze=freeze)
 
     def forward(self, indices):
-        return F.embedding(indices, self.weight, self.padding_idx)
+        return nnF.embedding(indices, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                             self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self):
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += ", scale_grad_by_freq=True"
+        if self.sparse:
+            text += ", sparse=True"
+        return text
 
 
 class Residual(Module):

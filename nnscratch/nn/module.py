@@ -194,7 +194,7 @@ class Module:
             raise KeyError(f"load_state_dict for {type(self).__name__}: missing keys {missing}, "
                            f"unexpected keys {unexpected}; pass strict=False to load the matching ones")
         values = {k: _array(v) for k, v in state_dict.items() if k in own}
-        mismatched = [f"{k}: checkpoint has shape {v.shape}, the model has {own[k].shape}"
+        mismatched = [f"{k}: checkpoint has shape {tuple(v.shape)}, the model has {tuple(own[k].shape)}"
                       for k, v in values.items() if v.shape != own[k].shape]
         if mismatched:
             raise ValueError("load_state_dict: shape mismatch for " + "; ".join(mismatched))
@@ -202,25 +202,183 @@ class Module:
             own[key].data[...] = value
         return missing, unexpected
 
+    # -- devices and dtypes
+    def to(self, *args, **kwargs):
+        """Convert the floating-point parameters and buffers (and their gradients) to a dtype, in
+        place, and return self, as ``torch.nn.Module.to``: ``to(dtype)``, ``to(device)``,
+        ``to(device, dtype)``, ``to(tensor)`` (its dtype), ``to(device=..., dtype=...)``. The
+        parameters stay the same objects, so an optimizer made before still updates them.
+
+        nnscratch computes on the CPU: 'cpu' is accepted; 'cuda', 'mps' and other devices raise an
+        error naming the fix (device='cpu'). float16/bfloat16 are refused: nnscratch's math is float32
+        and float64."""
+        device, dtype = _parse_to(args, kwargs)
+        check_device(device, f"{type(self).__name__}.to")
+        if dtype is None:
+            return self
+        if dtype.kind not in "fc":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+        return self._cast(check_float_dtype(dtype, f"{type(self).__name__}.to"))
+
+    def _cast(self, dtype):
+        """Every floating-point parameter, buffer and gradient to ``dtype``, in place."""
+        for module in self.modules():
+            for registry in (module._parameters, module._buffers):
+                for value in registry.values():
+                    if value is None or value.data.dtype.kind != "f" or value.data.dtype == dtype:
+                        continue
+                    value.data = value.data.astype(dtype)
+                    if value.grad is not None:
+                        value.grad = Tensor._wrap(value.grad.data.astype(dtype))
+        return self
+
+    def float(self):
+        """Floating-point parameters and buffers to float32; returns self."""
+        return self._cast(np.dtype(np.float32))
+
+    def double(self):
+        """Floating-point parameters and buffers to float64; returns self."""
+        return self._cast(np.dtype(np.float64))
+
+    def half(self):
+        """Refused: nnscratch has no float16 arithmetic (use float() or double())."""
+        check_float_dtype(np.dtype(np.float16), f"{type(self).__name__}.half")
+
+    def bfloat16(self):
+        """Refused: nnscratch has no bfloat16 arithmetic (use float() or double())."""
+        raise TypeError(f"{type(self).__name__}.bfloat16(): bfloat16 is not supported by nnscratch, which "
+                        "computes in float32 or float64; use model.float() (or leave the model as it is)")
+
+    def type(self, dst_type):
+        """Floating-point parameters and buffers to ``dst_type``; returns self."""
+        return self.to(dst_type)
+
+    def cpu(self):
+        """Return self: nnscratch keeps everything on the CPU."""
+        return self
+
+    def cuda(self, device=None):
+        """Refused with a clear message: CUDA is not available in nnscratch."""
+        check_device("cuda" if device is None else device, f"{type(self).__name__}.cuda")
+
+    # -- building
+    def add_module(self, name, module):
+        """Register ``module`` (or None) as the sub-module ``name`` (``self.name = module``)."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"module name must be a non-empty string without '.', got {name!r}")
+        if module is None:
+            object.__setattr__(self, name, None)
+            self._modules[name] = None
+        elif not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        else:
+            setattr(self, name, module)
+
+    register_module = add_module
+
+    def get_submodule(self, target):
+        """The sub-module at the dotted path ``target`` ('' is self)."""
+        module = self
+        for name in target.split(".") if target else ():
+            if name not in module._modules:
+                raise AttributeError(f"{type(module).__name__} has no sub-module {name!r} (looking for {target!r})")
+            module = module._modules[name]
+        return module
+
     # -- printing
     def extra_repr(self):
         """The layer's settings, shown in ``repr`` (e.g. 'in_features=784, out_features=100')."""
         return ""
 
-    def __repr__(self):
-        return self._repr(top=True)
+    def _get_name(self):
+        return type(self).__name__
 
-    def _repr(self, top=False):
-        head = f"{type(self).__name__}({self.extra_repr()}"
+    def __repr__(self):
+        """PyTorch's layout: ``Name(extra)`` for a leaf, otherwise one indented ``(name): child`` line
+        per sub-module (see ``summary()`` for the same with parameter counts)."""
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + repr(module).replace("\n", "\n  ") for name, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        text = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                text += extra_lines[0]
+            else:
+                text += "\n  " + "\n  ".join(lines) + "\n"
+        return text + ")"
+
+    def summary(self):
+        """The structure as ``repr`` shows it, with the number of weights of each layer and the total."""
+        return self._summary(top=True)
+
+    def _summary(self, top=False):
+        head = f"{self._get_name()}({self.extra_repr()}"
         if not self._modules:
             n = sum(p.size for p in self._parameters.values() if p is not None)
             text = head + ")" + (f"  # {n:,} parameters" if n else "")
         else:
             lines = [head]
             for name, module in self._modules.items():
-                child = module._repr() if module is not None else "None"
+                child = module._summary() if module is not None else "None"
                 lines.append(f"  ({name}): " + child.replace("\n", "\n  "))
             text = "\n".join(lines) + "\n)"
         if top and self._modules:
             text += f"  # {self.num_parameters():,} parameters in total"
         return text
+
+
+def _parse_to(args, kwargs):
+    """(device, dtype) from the arguments of ``to`` as PyTorch accepts them."""
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
+    if unknown:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(unknown)}")
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, bool):
+            continue  # non_blocking
+        elif isinstance(arg, (str, int)) or hasattr(arg, "type") and not isinstance(arg, type):
+            if _as_dtype(arg) is not None and not isinstance(arg, (str, int)):
+                dtype = arg
+            else:
+                device = arg
+        else:
+            dtype = arg
+    return device, (None if dtype is None else _as_dtype(dtype, strict=True))
+
+
+def _as_dtype(value, strict=False):
+    """A NumPy dtype from a NumPy dtype or type, or a dtype object named like 'torch.float32'."""
+    try:
+        return np.dtype(value)
+    except TypeError:
+        pass
+    name = str(value).replace("torch.", "")
+    try:
+        return np.dtype({"half": "float16", "float": "float32", "double": "float64", "long": "int64"}.get(name, name))
+    except TypeError:
+        if strict:
+            raise TypeError(f"{value!r} is not a dtype") from None
+        return None
+
+
+def check_device(device, where="nnscratch"):
+    """Accept the CPU (None, 'cpu', a device of type 'cpu'); refuse any other device clearly."""
+    if device is None:
+        return
+    kind = "cuda" if isinstance(device, int) else str(getattr(device, "type", device)).split(":")[0]
+    if kind != "cpu":
+        raise RuntimeError(f"{where}: device {str(getattr(device, 'type', device))!r} is not available: nnscratch "
+                           f"runs on the CPU only (CUDA is not available in nnscratch). Use device='cpu', e.g. "
+                           f"device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')")
+
+
+def check_float_dtype(dtype, where="nnscratch"):
+    """``dtype`` if nnscratch computes in it (float32, float64); a clear error for float16 and others."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"{where}: {dtype} is not supported by nnscratch, which computes in float32 or float64 "
+                        f"(no half precision); use float32 (model.float()) or float64 (model.double())")
+    return dtype

@@ -3,6 +3,7 @@ AdaptiveAvgPool2d, Dropout2d and BatchNorm2d, with PyTorch's arguments (see
 ``nnscratch.functional.pooling`` for how pooling is computed)."""
 
 from .. import functional as F
+from . import functional as nnF
 from .layers import Dropout, _BatchNorm
 from .module import Module
 
@@ -69,7 +70,7 @@ class Dropout2d(Dropout):
     others by 1 / (1 - p); in evaluation, the identity."""
 
     def forward(self, x):
-        return F.dropout2d(x, self.p, self.training)
+        return nnF.dropout2d(x, self.p, self.training, self.inplace)
 
 
 class BatchNorm2d(_BatchNorm):

@@ -98,7 +98,7 @@ class RBM(Module):
         if v.ndim == 1:
             v = v[None]
         if v.size != len(v) * self.n_visible:
-            raise ValueError(f"the RBM has {self.n_visible} visible units but got input of shape {v.shape}; "
+            raise ValueError(f"the RBM has {self.n_visible} visible units but got input of shape {tuple(v.shape)}; "
                              f"pass (N, {self.n_visible})")
         return v.reshape(len(v), self.n_visible).astype(self.weight.dtype, copy=False)
 

@@ -17,7 +17,7 @@ from .. import backend
 from ..functional import recurrent as R
 from ..tensor import ShapeError
 from . import init
-from .layers import Linear
+from .layers import Linear, _factory
 from .module import Module, Parameter
 
 _GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
@@ -34,7 +34,7 @@ def _reset_uniform(module):
 
 
 class _CellBase(Module):
-    def __init__(self, kind, input_size, hidden_size, bias):
+    def __init__(self, kind, input_size, hidden_size, bias, device=None, dtype=None):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         self._kind = kind
@@ -44,6 +44,7 @@ class _CellBase(Module):
         self.register_parameter("bias_ih", _param(gh) if bias else None)
         self.register_parameter("bias_hh", _param(gh) if bias else None)
         self.reset_parameters()
+        _factory(self, device, dtype)
 
     def reset_parameters(self):
         """Every parameter ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) (PyTorch's default)."""
@@ -62,10 +63,10 @@ class RNNCell(_CellBase):
     ``cell(x, h=None)`` with x (N, input_size) or unbatched (input_size,); h defaults to zeros.
     Parameters: weight_ih (H, I), weight_hh (H, H), bias_ih (H,), bias_hh (H,)."""
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh"):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__("rnn_" + nonlinearity, input_size, hidden_size, bias)
+        super().__init__("rnn_" + nonlinearity, input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
@@ -82,8 +83,8 @@ class LSTMCell(_CellBase):
     ``cell(x, (h, c)=None)`` returns (h', c'). Parameters: weight_ih (4H, I), weight_hh (4H, H),
     bias_ih (4H,), bias_hh (4H,), gates stacked i, f, g, o."""
 
-    def __init__(self, input_size, hidden_size, bias=True):
-        super().__init__("lstm", input_size, hidden_size, bias)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__("lstm", input_size, hidden_size, bias, device, dtype)
 
     def forward(self, input, hx=None):
         return R.lstm_cell(input, hx, *self._weights())
@@ -96,8 +97,8 @@ class GRUCell(_CellBase):
     ``cell(x, h=None)`` returns h'. Parameters: weight_ih (3H, I), weight_hh (3H, H), bias_ih (3H,),
     bias_hh (3H,), gates stacked r, z, n."""
 
-    def __init__(self, input_size, hidden_size, bias=True):
-        super().__init__("gru", input_size, hidden_size, bias)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__("gru", input_size, hidden_size, bias, device, dtype)
 
     def forward(self, input, hx=None):
         return R.gru_cell(input, hx, *self._weights())
@@ -105,7 +106,7 @@ class GRUCell(_CellBase):
 
 class _RNNBase(Module):
     def __init__(self, kind, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False):
+                 bidirectional=False, device=None, dtype=None):
         super().__init__()
         if not 0 <= dropout <= 1:
             raise ValueError(f"dropout must be in [0, 1], got {dropout}")
@@ -128,6 +129,7 @@ class _RNNBase(Module):
                     setattr(self, full, _param(*shape))
                     self._weight_names.append(full)
         self.reset_parameters()
+        _factory(self, device, dtype)
 
     def reset_parameters(self):
         """Every parameter ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) (PyTorch's default)."""
@@ -167,11 +169,11 @@ class RNN(_RNNBase):
     bidirectional. ``dropout`` acts on the outputs of every layer but the last, in training."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__("rnn_" + nonlinearity, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional)
+                         bidirectional, device, dtype)
         self.nonlinearity = nonlinearity
 
 
@@ -186,8 +188,11 @@ class LSTM(_RNNBase):
     bias_ih_l{k}, bias_hh_l{k} (4H,), gates stacked i, f, g, o."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False):
-        super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+                 bidirectional=False, proj_size=0, device=None, dtype=None):
+        if proj_size:
+            raise NotImplementedError("LSTM: proj_size > 0 is not supported by nnscratch")
+        super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device, dtype)
 
 
 class GRU(_RNNBase):
@@ -199,8 +204,9 @@ class GRU(_RNNBase):
     stacked r, z, n."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False):
-        super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+                 bidirectional=False, device=None, dtype=None):
+        super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device, dtype)
 
 
 _LAYERS = {"lstm": LSTM, "gru": GRU, "rnn": RNN, "rnn_tanh": RNN}

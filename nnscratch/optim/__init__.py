@@ -22,8 +22,8 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .clip import clip_grad_norm_, clip_grad_value_
-from .lr_scheduler import (CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, MultiStepLR,
-                           OneCycleLR, ReduceLROnPlateau, SequentialLR, StepLR)
+from .lr_scheduler import (CosineAnnealingLR, ExponentialLR, LambdaLR, LinearLR, LRScheduler, MultiplicativeLR,
+                           MultiStepLR, OneCycleLR, ReduceLROnPlateau, SequentialLR, StepLR)
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD, Momentum, Nesterov
@@ -34,4 +34,4 @@ AdaDelta = Adadelta
 __all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adagrad", "AdaGrad", "RMSprop", "Adadelta", "AdaDelta",
            "Adam", "AdamW", "clip_grad_norm_", "clip_grad_value_", "lr_scheduler", "LRScheduler", "StepLR",
            "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "ReduceLROnPlateau", "OneCycleLR", "LinearLR",
-           "SequentialLR"]
+           "SequentialLR", "LambdaLR", "MultiplicativeLR"]

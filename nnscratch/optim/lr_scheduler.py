@@ -7,6 +7,7 @@ current one (so they compose with other changes to lr), and the numbers match Py
 """
 
 import math
+import types
 import warnings
 from bisect import bisect_right
 from collections import Counter
@@ -81,6 +82,62 @@ class LRScheduler:
     def load_state_dict(self, state_dict):
         """Restore what ``state_dict()`` saved."""
         self.__dict__.update(state_dict)
+
+
+def _lambdas(lr_lambda, optimizer):
+    """One function per parameter group (a single function serves every group)."""
+    if isinstance(lr_lambda, (list, tuple)):
+        if len(lr_lambda) != len(optimizer.param_groups):
+            raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
+        return list(lr_lambda)
+    return [lr_lambda] * len(optimizer.param_groups)
+
+
+class _LambdaState:
+    """State dicts of the lambda schedules: a plain function cannot be saved, so it is stored as
+    None (as PyTorch does); a callable object keeps its attributes."""
+
+    def state_dict(self):
+        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
+        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
+                               for fn in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        lambdas = state.pop("lr_lambdas")
+        self.__dict__.update(state)
+        for fn, saved in zip(self.lr_lambdas, lambdas):
+            if saved is not None:
+                fn.__dict__.update(saved)
+
+
+class LambdaLR(_LambdaState, LRScheduler):
+    """lr = base_lr * lr_lambda(epoch): any schedule given as a function of the epoch (one per
+    parameter group, or one for all), e.g. ``LambdaLR(opt, lambda epoch: 0.95 ** epoch)``."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.optimizer = _check_optimizer(optimizer)
+        self.lr_lambdas = _lambdas(lr_lambda, optimizer)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class MultiplicativeLR(_LambdaState, LRScheduler):
+    """lr = lr * lr_lambda(epoch) at every step after the first: the factor compounds,
+    e.g. ``MultiplicativeLR(opt, lambda epoch: 0.95)`` is ExponentialLR(opt, 0.95)."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.optimizer = _check_optimizer(optimizer)
+        self.lr_lambdas = _lambdas(lr_lambda, optimizer)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch > 0:
+            return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._lrs())]
+        return self._lrs()
 
 
 class StepLR(LRScheduler):

@@ -224,7 +224,7 @@ def _array_like(value, p, where):
     if not isinstance(value, np.ndarray):
         return copy.deepcopy(value)
     if value.shape != p.shape:
-        raise ValueError(f"{where} has shape {value.shape}, but the parameter has shape {p.shape}")
+        raise ValueError(f"{where} has shape {tuple(value.shape)}, but the parameter has shape {tuple(p.shape)}")
     return value.astype(p.dtype) if value.dtype.kind == "f" else value.copy()
 
 

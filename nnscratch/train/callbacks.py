@@ -152,7 +152,8 @@ class ModelCheckpoint(Callback):
             return
         if self.save_best_only:
             self._monitor.best = value
-        path = save(checkpoint_dict(trainer, epoch), self.path.format(**logs))
+        path = self.path.format(**logs)
+        save(checkpoint_dict(trainer, epoch), path)
         self.saved.append((epoch, path))
 
 

@@ -27,11 +27,11 @@ def num_correct(output, targets):
     """
     output, targets = _array(output), _array(targets)
     if not has_class_scores(output):
-        raise ValueError(f"accuracy needs class scores of shape (N, C) with C >= 2, got shape {output.shape}; "
+        raise ValueError(f"accuracy needs class scores of shape (N, C) with C >= 2, got shape {tuple(output.shape)}; "
                          "for regression pass metrics=() to fit")
     if targets.shape not in ((len(output),), output.shape):
-        raise ValueError(f"accuracy: targets of shape {targets.shape} do not fit outputs of shape {output.shape}; "
-                         f"give labels of shape ({len(output)},) or one-hot of shape {output.shape}")
+        raise ValueError(f"accuracy: targets of shape {tuple(targets.shape)} do not fit outputs of shape {tuple(output.shape)}; "
+                         f"give labels of shape ({len(output)},) or one-hot of shape {tuple(output.shape)}")
     return int(np.count_nonzero(labels(output) == labels(targets)))
 
 

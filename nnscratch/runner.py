@@ -206,7 +206,7 @@ def train_run(dataset=None, model=None, out=None, resume=False, fine_tune_from=N
     manual_seed(settings["seed"])  # the initial weights depend on --seed alone
     network = build_model(net)
     if initial is not None:
-        network.load_state_dict(initial)
+        load_weights(network, initial, settings["fine_tune_from"])
     elif settings["arch"] == "dbn" and not resume:  # a resumed run continues from last.npz instead
         pretrain_dbn(settings, data, network, out if writer else None, verbose, log)
     optimizer = make_optimizer(settings, network.parameters())

@@ -21,7 +21,7 @@ import threading
 
 from .. import backend
 from ..data.mnist import DATASETS as IMAGE_DATASETS
-from ..runner import load_model
+from ..runner import load_model, load_weights
 from ..train.callbacks import Callback
 from ..train.checkpoint import load_checkpoint
 from .images import InputError
@@ -221,7 +221,7 @@ class ModelStore:
         if entry is not None:  # new weights for a network already built: load them into it
             checkpoint = load_checkpoint(path)
             if (checkpoint.get("config") or {}).get("net") == entry["config"].get("net"):
-                entry["network"].load_state_dict(checkpoint["model"])
+                load_weights(entry["network"], checkpoint["model"], path)
                 entry["mtime"] = mtime
                 return entry
         if not allow_build:

@@ -62,7 +62,7 @@ def compare(args):
 def use_pretrained(path):
     """Make the runner load the pre-trained DBN from ``path`` (a dbn.npz of an earlier run with the
     same pre-training settings) instead of pre-training again: for sweeps over fine-tuning settings."""
-    import nnscratch.runner as runner
+    from nnscratch.app import pretraining
 
     def load_instead(settings, data, network, out, verbose=True, log=print):
         deep = nn.DBN([784, *settings["hidden"]])
@@ -70,7 +70,7 @@ def use_pretrained(path):
         network[len(network) - 1].load_state_dict(deep.to_mlp(10, dropout=settings["dropout"]).state_dict())
         log(f"pre-trained DBN loaded from {path}")
         return deep
-    runner.pretrain_dbn = load_instead
+    pretraining.pretrain_dbn = load_instead
 
 
 def dbn(args):

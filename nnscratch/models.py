@@ -1,9 +1,12 @@
-"""Ready-made networks, rebuilt from a small JSON-able config (stored in every checkpoint).
+"""Ready-made networks, each a class (an ``nn.Sequential``), rebuilt from a small JSON-able config
+stored in every checkpoint.
 
 ``build_model({"arch": "mlp", "sizes": [784, 100, 10], "activation": "relu"})`` gives the same
 network in any process, so ``nnscratch eval`` and ``predict`` can reload a trained model from its
-``model.npz`` alone. Image models take (N, 1, 28, 28) input; every builder accepts
-``input_mean``/``input_std`` to standardise its input inside the network.
+``model.npz`` alone (the ``arch`` names and what each takes are in ``nnscratch.app.architectures``).
+Image models take (N, 1, 28, 28) input; every network accepts ``input_mean``/``input_std`` to
+standardise its input inside the network. The lower-case names (``simple_cnn``, ``lenet5``, ...)
+are the same classes under their architecture names.
 """
 
 from . import nn
@@ -13,38 +16,48 @@ def _input_layers(input_mean, input_std):
     return [nn.Standardize(input_mean, input_std)] if input_mean is not None else []
 
 
-def mlp(sizes, activation="relu", dropout=0.0, batchnorm=False, init="he", input_mean=None, input_std=None):
-    """A multilayer perceptron on flattened images (see ``nn.MLP``)."""
-    return nn.Sequential(*_input_layers(input_mean, input_std), nn.Flatten(),
+class MultiLayerNet(nn.Sequential):
+    """The book's MultiLayerNet (ch. 6): a multilayer perceptron (``nn.MLP``) on flattened input,
+    ``sizes`` from input to classes."""
+
+    def __init__(self, sizes, activation="relu", dropout=0.0, batchnorm=False, init="he", input_mean=None,
+                 input_std=None):
+        super().__init__(*_input_layers(input_mean, input_std), nn.Flatten(),
                          nn.MLP(sizes, activation=activation, dropout=dropout, batchnorm=batchnorm, init=init))
 
 
-def simple_cnn(in_channels=1, num_classes=10, input_size=28, filters=30, hidden=100, input_mean=None,
-               input_std=None):
-    """The book's SimpleConvNet: conv 30@5x5 - ReLU - max-pool 2 - fc 100 - ReLU - fc 10."""
-    pooled = (input_size - 4) // 2
-    return nn.Sequential(*_input_layers(input_mean, input_std),
+class SimpleConvNet(nn.Sequential):
+    """The book's SimpleConvNet (ch. 7): conv 30@5x5 - ReLU - max-pool 2 - fc 100 - ReLU - fc 10."""
+
+    def __init__(self, in_channels=1, num_classes=10, input_size=28, filters=30, hidden=100, input_mean=None,
+                 input_std=None):
+        pooled = (input_size - 4) // 2
+        super().__init__(*_input_layers(input_mean, input_std),
                          nn.Conv2d(in_channels, filters, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                          nn.Linear(filters * pooled * pooled, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
 
 
-def lenet5(in_channels=1, num_classes=10, input_mean=None, input_std=None):
+class LeNet5(nn.Sequential):
     """LeNet-5 (LeCun et al., 1998) on 28x28 input padded by 2 to the original 32x32: conv 6@5x5 -
     pool - conv 16@5x5 - pool - fc 120 - fc 84 - fc 10, with ReLU and max pooling as today."""
-    return nn.Sequential(*_input_layers(input_mean, input_std),
+
+    def __init__(self, in_channels=1, num_classes=10, input_mean=None, input_std=None):
+        super().__init__(*_input_layers(input_mean, input_std),
                          nn.Conv2d(in_channels, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                          nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
                          nn.Linear(84, num_classes))
 
 
-def deep_cnn(in_channels=1, num_classes=10, input_mean=None, input_std=None):
+class DeepConvNet(nn.Sequential):
     """The book's DeepConvNet (ch. 8): six 3x3 convolutions 16-16-32-32-64-64 with ReLU, max-pooling
     after every second one (the fourth pads by 2, as the book's), fc 50 - ReLU - dropout 0.5 -
     fc 10 - dropout 0.5, He initialisation."""
-    def conv(c_in, c_out, padding=1):
-        return [nn.Conv2d(c_in, c_out, 3, padding=padding, init="he"), nn.ReLU()]
-    return nn.Sequential(*_input_layers(input_mean, input_std),
+
+    def __init__(self, in_channels=1, num_classes=10, input_mean=None, input_std=None):
+        def conv(c_in, c_out, padding=1):
+            return [nn.Conv2d(c_in, c_out, 3, padding=padding, init="he"), nn.ReLU()]
+        super().__init__(*_input_layers(input_mean, input_std),
                          *conv(in_channels, 16), *conv(16, 16), nn.MaxPool2d(2),
                          *conv(16, 32), *conv(32, 32, padding=2), nn.MaxPool2d(2),
                          *conv(32, 64), *conv(64, 64), nn.MaxPool2d(2), nn.Flatten(),
@@ -73,62 +86,68 @@ class ResidualBlock(nn.Module):
         return (y + self.shortcut(x)).relu()
 
 
-def vgg(in_channels=1, num_classes=10, widths=(32, 64), hidden=256, dropout=0.5, input_size=28, input_mean=None,
-        input_std=None):
+class VGG(nn.Sequential):
     """A small VGG-style network (Simonyan and Zisserman, 2014): per width a block of two 3x3
     convolutions, each with batch norm and ReLU, then 2x2 max pooling; fc ``hidden`` - ReLU -
     dropout - fc."""
-    layers, c_in, size = list(_input_layers(input_mean, input_std)), in_channels, input_size
-    for width in widths:
-        for c in (c_in, width):
-            layers += [nn.Conv2d(c, width, 3, padding=1, bias=False, init="he"), nn.BatchNorm2d(width), nn.ReLU()]
-        layers.append(nn.MaxPool2d(2))
-        c_in, size = width, size // 2
-    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(c_in * size * size, hidden, init="he"), nn.ReLU(),
+
+    def __init__(self, in_channels=1, num_classes=10, widths=(32, 64), hidden=256, dropout=0.5, input_size=28,
+                 input_mean=None, input_std=None):
+        layers, c_in, size = list(_input_layers(input_mean, input_std)), in_channels, input_size
+        for width in widths:
+            for c in (c_in, width):
+                layers += [nn.Conv2d(c, width, 3, padding=1, bias=False, init="he"), nn.BatchNorm2d(width),
+                           nn.ReLU()]
+            layers.append(nn.MaxPool2d(2))
+            c_in, size = width, size // 2
+        super().__init__(*layers, nn.Flatten(), nn.Linear(c_in * size * size, hidden, init="he"), nn.ReLU(),
                          nn.Dropout(dropout), nn.Linear(hidden, num_classes))
 
 
-def resnet(in_channels=1, num_classes=10, widths=(32, 64), blocks=2, input_mean=None, input_std=None):
+class ResNet(nn.Sequential):
     """A small residual network: conv3x3-BN-ReLU stem, ``blocks`` ResidualBlocks per width (each
     new width halves the resolution), global average pooling, fc."""
-    layers = [*_input_layers(input_mean, input_std),
-              nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False, init="he"), nn.BatchNorm2d(widths[0]),
-              nn.ReLU()]
-    c_in = widths[0]
-    for i, width in enumerate(widths):
-        for b in range(blocks):
-            layers.append(ResidualBlock(c_in, width, stride=2 if (i > 0 and b == 0) else 1))
-            c_in = width
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes)]
-    return nn.Sequential(*layers)
+
+    def __init__(self, in_channels=1, num_classes=10, widths=(32, 64), blocks=2, input_mean=None, input_std=None):
+        layers = [*_input_layers(input_mean, input_std),
+                  nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False, init="he"), nn.BatchNorm2d(widths[0]),
+                  nn.ReLU()]
+        c_in = widths[0]
+        for i, width in enumerate(widths):
+            for b in range(blocks):
+                layers.append(ResidualBlock(c_in, width, stride=2 if (i > 0 and b == 0) else 1))
+                c_in = width
+        super().__init__(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes))
 
 
-def row_lstm(in_channels=1, num_classes=10, input_size=28, hidden_size=128, num_layers=1, cell="lstm",
-             input_mean=None, input_std=None):
+class RowLSTM(nn.Sequential):
     """Row-by-row image classification: an LSTM (or GRU/RNN) reads the 28 rows of 28 pixels as a
     sequence of 28 steps and a Linear layer classifies from its last hidden state."""
-    return nn.Sequential(*_input_layers(input_mean, input_std),
+
+    def __init__(self, in_channels=1, num_classes=10, input_size=28, hidden_size=128, num_layers=1, cell="lstm",
+                 input_mean=None, input_std=None):
+        super().__init__(*_input_layers(input_mean, input_std),
                          nn.SequenceClassifier(input_size, hidden_size, num_classes, num_layers, cell))
 
 
-def dbn(sizes, dropout=0.0, input_mean=None, input_std=None):
-    """The network a deep belief net becomes for fine-tuning (``nn.DBN.to_mlp``): an MLP of
+class DBNClassifier(MultiLayerNet):
+    """The network a deep belief net becomes for fine-tuning (``nn.DBN.to_mlp``): a MultiLayerNet of
     ``sizes`` with sigmoid hidden layers (their weights come from the pre-trained RBMs) on
     flattened images."""
-    return mlp(sizes, activation="sigmoid", dropout=dropout, init="xavier", input_mean=input_mean,
-               input_std=input_std)
+
+    def __init__(self, sizes, dropout=0.0, input_mean=None, input_std=None):
+        super().__init__(sizes, activation="sigmoid", dropout=dropout, init="xavier", input_mean=input_mean,
+                         input_std=input_std)
 
 
-ARCHITECTURES = {"mlp": mlp, "simple_cnn": simple_cnn, "lenet5": lenet5, "deep_cnn": deep_cnn, "vgg": vgg,
-                 "resnet": resnet, "row_lstm": row_lstm, "dbn": dbn}
+# The architecture names stored in checkpoints ("arch"), as callables.
+mlp, simple_cnn, lenet5, deep_cnn = MultiLayerNet, SimpleConvNet, LeNet5, DeepConvNet
+vgg, resnet, row_lstm, dbn = VGG, ResNet, RowLSTM, DBNClassifier
 
-SimpleConvNet, LeNet5, DeepConvNet, VGG, ResNet = simple_cnn, lenet5, deep_cnn, vgg, resnet
 
-
-def build_model(config):
-    """The network described by ``config`` (a dict with ``arch`` and that builder's arguments)."""
-    config = dict(config)
-    arch = config.pop("arch", None)
-    if arch not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
-    return ARCHITECTURES[arch](**config)
+def __getattr__(name):
+    # the registry imports this module, so it is looked up when first asked for
+    if name in ("build_model", "ARCHITECTURES"):
+        from .app import architectures
+        return getattr(architectures, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -90,6 +90,12 @@ class DistributedOptimizer(Optimizer):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"DistributedOptimizer wraps an nnscratch Optimizer, not {type(optimizer).__name__}")
         self.optimizer, self.comm = optimizer, comm
+        # The base class's set-up (checks of the groups, work arrays) on the wrapped optimizer's groups.
+        # Its assignments to param_groups and state go through to the wrapped optimizer (see the
+        # properties below), so the wrapped optimizer's own list and state are put back after it.
+        groups, state = optimizer.param_groups, optimizer.state
+        super().__init__(groups, optimizer.defaults)
+        optimizer.param_groups, optimizer.state = groups, state
         self._synchronized = False
         self.bytes_per_step = 0  # bytes sent into the last all-reduce
         if broadcast:
@@ -102,7 +108,8 @@ class DistributedOptimizer(Optimizer):
     param_groups = property(lambda self: self.optimizer.param_groups,
                             lambda self, value: setattr(self.optimizer, "param_groups", value))
     state = property(lambda self: self.optimizer.state, lambda self, value: setattr(self.optimizer, "state", value))
-    defaults = property(lambda self: self.optimizer.defaults)
+    defaults = property(lambda self: self.optimizer.defaults,
+                        lambda self, value: setattr(self.optimizer, "defaults", value))
 
     def __repr__(self):
         return f"DistributedOptimizer({self.optimizer!r}, {self.comm!r})"

@@ -1,7 +1,8 @@
 """Learning-rate schedulers: change ``group["lr"]`` of an optimizer as training goes on.
 
-Call ``scheduler.step()`` once per epoch (or per batch for OneCycleLR), after
-``optimizer.step()``. Creating a scheduler already sets the learning rate for epoch 0.
+Call ``scheduler.step()`` once per epoch (or per batch for OneCycleLR; ``step(metric)`` for
+ReduceLROnPlateau), after ``optimizer.step()``: each scheduler says which in its ``step_on``,
+and ``fit`` steps it accordingly. Creating a scheduler already sets the learning rate for epoch 0.
 The schedules follow ``torch.optim.lr_scheduler``: most compute the next lr from the
 current one (so they compose with other changes to lr), and the numbers match PyTorch's.
 """
@@ -22,7 +23,15 @@ class LRScheduler:
     ``base_lrs`` are the learning rates the groups had when the schedule started (saved in each
     group as ``"initial_lr"``). ``last_epoch`` other than -1 resumes a schedule; the groups must
     then already have ``"initial_lr"`` (e.g. from a loaded optimizer state).
+
+    ``step_on`` says when a training loop calls ``step``: ``"epoch"`` (after each epoch),
+    ``"batch"`` (after each optimizer step) or ``"monitor"`` (after each epoch, as
+    ``step(value)`` with a monitored value such as the validation loss). A subclass declares it
+    as a class attribute; setting it on an instance (``LambdaLR(...).step_on = "batch"``) makes
+    ``fit`` step that scheduler per batch.
     """
+
+    step_on = "epoch"
 
     def __init__(self, optimizer, last_epoch=-1):
         self.optimizer = _check_optimizer(optimizer)
@@ -263,9 +272,9 @@ class SequentialLR(LRScheduler):
         if len(schedulers) < 1:
             raise ValueError("SequentialLR expects at least one scheduler")
         for i, scheduler in enumerate(schedulers):
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(f"SequentialLR does not support ReduceLROnPlateau (schedulers[{i}]): its "
-                                 "step() needs a metric")
+            if scheduler.step_on == "monitor":
+                raise ValueError(f"SequentialLR does not support {type(scheduler).__name__} (schedulers[{i}]): "
+                                 "its step() needs a metric")
             if scheduler.optimizer is not optimizer:
                 raise ValueError(f"schedulers[{i}] belongs to a different optimizer than SequentialLR's")
         if len(milestones) != len(schedulers) - 1:
@@ -318,12 +327,16 @@ def _undo_initial_step(scheduler):
 class ReduceLROnPlateau(LRScheduler):
     """Multiply lr by ``factor`` when a metric has stopped improving for ``patience`` epochs.
 
-    ``step(metric)`` once per epoch. In mode 'min' a value improves on the best so far when it is
+    ``step(metric)`` once per epoch (``step_on = "monitor"``: ``fit`` passes the validation loss,
+    or the training loss without validation data, or the log named by ``scheduler.monitor`` when
+    that attribute is set). In mode 'min' a value improves on the best so far when it is
     below best * (1 - threshold) (threshold_mode 'rel') or best - threshold ('abs'); in mode 'max'
     when above best * (1 + threshold) or best + threshold. After more than ``patience`` epochs
     without improvement: lr <- max(lr * factor, min_lr) (skipped if the change is below ``eps``),
     then ``cooldown`` epochs during which bad epochs are not counted.
     """
+
+    step_on = "monitor"
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0, eps=1e-8):
@@ -344,11 +357,17 @@ class ReduceLROnPlateau(LRScheduler):
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode = threshold, threshold_mode
         self.cooldown, self.eps = cooldown, eps
-        self.last_epoch = 0
-        self._last_lr = self._lrs()
         self.best = math.inf if mode == "min" else -math.inf
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
+        super().__init__(optimizer)
+
+    def _initial_step(self):
+        """Unlike a schedule, nothing to set before the first metric: start at epoch 0 with the
+        groups' learning rates as they are."""
+        self._step_count = 0
+        self.last_epoch = 0
+        self._last_lr = self._lrs()
 
     def _is_better(self, value):
         relative = self.threshold_mode == "rel"
@@ -388,7 +407,8 @@ class ReduceLROnPlateau(LRScheduler):
 
 
 class OneCycleLR(LRScheduler):
-    """The 1cycle policy (Smith, 2018), stepped once per *batch*, as PyTorch's ``OneCycleLR``.
+    """The 1cycle policy (Smith, 2018), stepped once per *batch* (``step_on = "batch"``), as
+    PyTorch's ``OneCycleLR``.
 
     Over ``total_steps`` (or ``epochs * steps_per_epoch``) steps the lr goes from
     ``max_lr / div_factor`` up to ``max_lr`` (the first ``pct_start`` of the steps), then down to
@@ -401,6 +421,8 @@ class OneCycleLR(LRScheduler):
     With ``cycle_momentum`` the momentum (beta1 for Adam-like optimizers) moves the opposite way,
     between ``max_momentum`` (when lr is low) and ``base_momentum`` (when lr is at max_lr).
     """
+
+    step_on = "batch"
 
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
                  anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,

@@ -1,13 +1,15 @@
 """Callbacks: code that runs at fixed points of ``fit`` (Keras's hooks, Keras's semantics).
 
 Each hook receives the ``Trainer`` first. ``logs`` of ``on_epoch_end`` hold the epoch's
-History row (epoch, loss, accuracy, val_loss, val_accuracy, lr, time); ``logs`` of
-``on_batch_end`` hold the running means so far (loss, accuracy), batch_loss and size.
+History row (epoch, loss, accuracy, val_loss, val_accuracy, lr, time, then any other metric and
+its val_ value; ``trainer.log_names`` lists the keys); ``logs`` of ``on_batch_end`` hold the
+running values so far (loss and each metric), batch_loss and size.
 """
 
 import csv
 import json
 import math
+import numbers
 import os
 import sys
 import time
@@ -18,6 +20,11 @@ import numpy as np
 from ..serialization import save
 from .checkpoint import checkpoint_dict
 from .history import FIELDS, resolve_mode
+
+
+def _log_names(trainer):
+    """The keys of the trainer's epoch logs (FIELDS for a trainer that does not say)."""
+    return getattr(trainer, "log_names", FIELDS)
 
 
 class Callback:
@@ -169,13 +176,14 @@ class _FileLogger(Callback):
     def on_train_begin(self, trainer):
         fresh = not (self.append and os.path.exists(self.path) and os.path.getsize(self.path) > 0)
         self._file = open(self.path, "a" if self.append else "w", newline="")
+        self._names = _log_names(trainer)
         self._start(fresh)
 
     def _start(self, fresh):
         pass
 
     def on_epoch_end(self, trainer, epoch, logs):
-        self._write({name: logs.get(name) for name in FIELDS})
+        self._write({name: logs.get(name) for name in self._names})
         self._file.flush()
 
     def on_train_end(self, trainer):
@@ -185,10 +193,10 @@ class _FileLogger(Callback):
 
 
 class CSVLogger(_FileLogger):
-    """A CSV file with a header row (the History fields) and one row per epoch."""
+    """A CSV file with a header row (the History columns: ``trainer.log_names``) and one row per epoch."""
 
     def _start(self, fresh):
-        self._writer = csv.DictWriter(self._file, FIELDS)
+        self._writer = csv.DictWriter(self._file, self._names)
         if fresh:
             self._writer.writeheader()
 
@@ -203,15 +211,19 @@ class JSONLinesLogger(_FileLogger):
         self._file.write(json.dumps(row) + "\n")
 
 
+_NOT_SUMMARISED = ("epoch", "lr", "time", "batch_loss", "size")
+
+
 def _summary(logs):
-    parts = [f"{name} {logs[name]:.4f}" for name in ("loss", "accuracy", "val_loss", "val_accuracy")
-             if logs.get(name) is not None]
+    """The losses and metrics in ``logs`` that have a value, as "loss 0.1234 - accuracy 0.9876"."""
+    parts = [f"{name} {value:.4f}" for name, value in logs.items()
+             if name not in _NOT_SUMMARISED and isinstance(value, numbers.Real)]
     return " - ".join(parts)
 
 
 class ProgressBar(Callback):
     """Progress of each epoch: with tqdm on a terminal, a bar "epoch 3/20" over the batches showing
-    samples/s and the running loss and accuracy; otherwise (not a terminal, or no tqdm) one line
+    samples/s and the running loss and metrics; otherwise (not a terminal, or no tqdm) one line
     per epoch on stdout. ``fit(verbose=True)`` adds one."""
 
     rank_zero_only = True
@@ -274,8 +286,8 @@ class MetricsPublisher(Callback):
     Events (dicts): {"type": "begin", "epochs", "initial_epoch", "batches"} once; during an epoch,
     at most once every ``interval`` seconds, {"type": "batch", "epoch", "batch", "batches", "loss",
     "accuracy" (running means), "samples_per_s"}; after each epoch {"type": "epoch", the History row
-    (epoch, loss, accuracy, val_loss, val_accuracy, lr, time), "samples_per_s"}; {"type": "end",
-    "epochs"} at the end. ``publish`` runs in the training thread, so it must be quick.
+    (epoch, loss, accuracy, val_loss, val_accuracy, lr, time and any other metrics), "samples_per_s"};
+    {"type": "end", "epochs"} at the end. ``publish`` runs in the training thread, so it must be quick.
     """
 
     rank_zero_only = True
@@ -304,7 +316,7 @@ class MetricsPublisher(Callback):
                           "accuracy": logs.get("accuracy"), "samples_per_s": self._rate()})
 
     def on_epoch_end(self, trainer, epoch, logs):
-        self.publish({"type": "epoch", **{name: logs.get(name) for name in FIELDS},
+        self.publish({"type": "epoch", **{name: logs.get(name) for name in _log_names(trainer)},
                       "samples_per_s": self._rate()})
 
     def on_train_end(self, trainer):

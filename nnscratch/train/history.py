@@ -1,8 +1,10 @@
-"""History: what happened in each epoch of training (losses, accuracies, learning rate, time).
+"""History: what happened in each epoch of training (losses, metrics, learning rate, time).
 
-``history.loss[i]`` is the mean training loss of epoch ``history.epoch[i]`` (epochs count from 1),
-``val_loss`` / ``val_accuracy`` the validation numbers (None without validation), ``lr`` the
-learning rate of parameter group 0 during that epoch and ``time`` its wall-clock seconds.
+``history.loss[i]`` (or ``history.history["loss"][i]``, as in Keras) is the mean training loss of
+epoch ``history.epoch[i]`` (epochs count from 1), ``accuracy`` and any other metric its value over
+that epoch's batches, ``val_loss`` / ``val_accuracy`` / ``val_<metric>`` the validation numbers
+(None without validation), ``lr`` the learning rate of parameter group 0 during that epoch and
+``time`` its wall-clock seconds.
 """
 
 import csv
@@ -25,48 +27,75 @@ def resolve_mode(monitor, mode):
 
 
 class History:
-    """Per-epoch records of a training run: one list per field of ``FIELDS``, all equally long."""
+    """Per-epoch records of a training run: ``history`` is a dict {log name: list of per-epoch
+    values}, all lists equally long, as Keras's ``History.history``. Its columns are ``FIELDS``
+    (always, in that order) and then any other logged name (more metrics such as
+    ``top5_accuracy`` / ``val_top5_accuracy``). Each column is also an attribute
+    (``h.loss is h.history["loss"]``) and an item (``h["loss"]``)."""
 
-    def __init__(self):
-        for name in FIELDS:
-            setattr(self, name, [])
+    def __init__(self, names=FIELDS):
+        self.history = {name: [] for name in (*FIELDS, *names)}
+
+    def __getattr__(self, name):
+        history = self.__dict__.get("history", {})
+        if name in history:
+            return history[name]
+        raise AttributeError(f"History has no {name!r}; its columns are {list(history)}")
+
+    def __setattr__(self, name, value):
+        if name != "history" and name in self.__dict__.get("history", {}):
+            self.history[name] = value  # h.loss = [...] replaces the column
+        else:
+            super().__setattr__(name, value)
+
+    def __getitem__(self, name):
+        return self.history[name]
 
     def __len__(self):
         return len(self.epoch)
 
     def __repr__(self):
-        last = {name: getattr(self, name)[-1] for name in FIELDS} if len(self) else {}
+        last = {name: values[-1] for name, values in self.history.items()} if len(self) else {}
         return f"History({len(self)} epochs, last={last})"
 
+    @property
+    def names(self):
+        """The column names: ``FIELDS``, then the other logged names in the order they appeared."""
+        return list(self.history)
+
     def append(self, row):
-        """Add one epoch: ``row`` maps field names to values (missing fields become None)."""
-        for name in FIELDS:
-            getattr(self, name).append(row.get(name))
+        """Add one epoch: ``row`` maps names to values. A name not seen before becomes a new column
+        (None for the earlier epochs); a column missing from ``row`` gets None."""
+        n = len(self)
+        for name in row:
+            self.history.setdefault(name, [None] * n)
+        for name, values in self.history.items():
+            values.append(row.get(name))
 
     def as_dict(self):
-        """{field: list of per-epoch values} (copies of the lists)."""
-        return {name: list(getattr(self, name)) for name in FIELDS}
+        """{name: list of per-epoch values} (copies of the lists)."""
+        return {name: list(values) for name, values in self.history.items()}
 
     @classmethod
     def from_dict(cls, data):
         """The History that ``as_dict()`` (or a checkpoint's ``"history"``) describes."""
-        history = cls()
-        lengths = {len(data[name]) for name in FIELDS if name in data}
+        lengths = {len(values) for values in data.values()}
         if len(lengths) > 1:
             raise ValueError(f"History.from_dict: the fields have different lengths {sorted(lengths)}")
+        history = cls(data)
         n = len(data["epoch"])
-        for name in FIELDS:
-            setattr(history, name, list(data.get(name, [None] * n)))
+        for name, values in history.history.items():
+            values.extend(data.get(name, [None] * n))
         return history
 
     def rows(self):
-        """One dict per epoch, {field: value}."""
-        return [dict(zip(FIELDS, values)) for values in zip(*(getattr(self, n) for n in FIELDS))]
+        """One dict per epoch, {name: value}."""
+        return [dict(zip(self.history, values)) for values in zip(*self.history.values())]
 
     def best(self, monitor="val_loss", mode="auto"):
         """(epoch, value) of the best value of ``monitor`` ('min' or 'max'; 'auto' is 'max' for
         accuracies); epochs where it is None or nan are skipped."""
-        values = [(v, e) for e, v in zip(self.epoch, getattr(self, monitor))
+        values = [(v, e) for e, v in zip(self.epoch, self.history.get(monitor, []))
                   if v is not None and not math.isnan(v)]
         if not values:
             raise ValueError(f"History.best: no recorded values of {monitor!r}")
@@ -74,9 +103,9 @@ class History:
         return epoch, value
 
     def to_csv(self, path):
-        """Write a CSV file (header ``FIELDS``, one row per epoch; None as an empty cell), atomically."""
+        """Write a CSV file (header: the column names, one row per epoch; None as an empty cell), atomically."""
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, FIELDS)
+        writer = csv.DictWriter(buffer, self.names)
         writer.writeheader()
         writer.writerows(self.rows())
         return atomic_write_text(path, buffer.getvalue())

@@ -10,13 +10,15 @@ One epoch of ``fit``::
         optimizer.step()
     validation in eval mode under no_grad; scheduler.step(); callbacks
 
-The epoch's loss and accuracy are sample-weighted means over its batches, computed from the
-outputs the training step already produced (no second forward pass). Everything a callback may
-need is an attribute of the ``Trainer`` it receives.
+The epoch's loss is the sample-weighted mean over its batches, and its metrics (``metrics.Metric``
+objects: accuracy, top-k accuracy or one of your own) are accumulated from the outputs the training
+step already produced (no second forward pass). Everything a callback may need is an attribute of
+the ``Trainer`` it receives.
 """
 
 import contextlib
 import copy
+import inspect
 import math
 import time
 import warnings
@@ -28,14 +30,12 @@ from .. import functional as F
 from ..data import DataLoader, Subset, TensorDataset
 from ..nn import DataParallel
 from ..optim import clip_grad_norm_
-from ..optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
 from ..tensor import Tensor, no_grad
 from . import metrics as M
 from .callbacks import ProgressBar
 from .checkpoint import resume
-from .history import History
+from .history import FIELDS, History
 
-KNOWN_METRICS = ("accuracy",)
 DIVERGENCE_FACTOR = 100  # an epoch loss this many times the lowest so far is a blow-up
 
 
@@ -50,30 +50,36 @@ class NonFiniteLossError(FloatingPointError):
 
 
 class _Tally:
-    """Sample-weighted running means of the loss and the accuracy over batches."""
+    """The sample-weighted running mean of the loss, and the ``metrics`` (reset here), over batches."""
 
-    def __init__(self, with_accuracy):
-        self.with_accuracy = with_accuracy
-        self.loss_sum, self.seen, self.correct, self.scored = 0.0, 0, 0, 0
+    def __init__(self, metrics):
+        self.metrics = metrics
+        self.loss_sum, self.seen = 0.0, 0
+        for metric in metrics:
+            metric.reset()
 
     def add(self, loss_value, output, target):
         n = len(target)
         self.seen += n
         if loss_value is not None:
             self.loss_sum += loss_value * n
-        if self.with_accuracy and M.has_class_scores(output.data):
-            self.correct += M.num_correct(output, target)
-            self.scored += n
+        for metric in self.metrics:
+            metric.update(output, target)
 
     def reduce(self, comm):
         """Add up the ranks' sums (one all-reduce), so the result covers every rank's samples."""
-        totals = comm.allreduce_sum(np.array([self.loss_sum, self.seen, self.correct, self.scored], np.float64))
-        self.loss_sum, self.seen, self.correct, self.scored = totals[0], int(totals[1]), int(totals[2]), int(totals[3])
+        mine = [np.array([self.loss_sum, self.seen], np.float64), *(metric.sums for metric in self.metrics)]
+        totals = comm.allreduce_sum(np.concatenate(mine))
+        self.loss_sum, self.seen = totals[0], int(totals[1])
+        offset = 2
+        for metric in self.metrics:
+            metric.sums = totals[offset:offset + metric.sums.size].copy()
+            offset += metric.sums.size
         return self
 
     def result(self, with_loss=True):
-        return {"loss": self.loss_sum / self.seen if with_loss and self.seen else None,
-                "accuracy": self.correct / self.scored if self.scored else None}
+        return {"loss": float(self.loss_sum / self.seen) if with_loss and self.seen else None,
+                **{metric.name: metric.result() for metric in self.metrics}}
 
 
 @contextlib.contextmanager
@@ -88,19 +94,26 @@ def _inference(model):
         model.train(was_training)
 
 
-def _check_metrics(metrics):
-    unknown = [m for m in metrics if m not in KNOWN_METRICS]
-    if unknown:
-        raise ValueError(f"unknown metrics {unknown}; available: {list(KNOWN_METRICS)}")
-    return "accuracy" in metrics
+def _metric_objects(metrics):
+    """Metric objects for ``metrics`` (objects or names, see ``metrics.get``), with distinct names
+    that do not clash with the other logged quantities."""
+    objects = [M.get(metric) for metric in metrics]
+    names = [metric.name for metric in objects]
+    reserved = [name for name in names if name in FIELDS and name != "accuracy" or name.startswith("val_")]
+    if len(set(names)) != len(names) or reserved:
+        raise ValueError(f"metrics need distinct names other than {[f for f in FIELDS if f != 'accuracy']} "
+                         f"and not starting with 'val_', got {names}; pass name=... to the metric")
+    return objects
 
 
 def evaluate(model, loader, loss=None, metrics=("accuracy",), comm=None):
-    """{"loss": mean of ``loss(model(x), t)`` over all samples (None without ``loss``), "accuracy":
-    fraction of correct argmax predictions (None unless the model outputs class scores (N, C))},
-    in eval mode under no_grad. With a communicator ``comm`` each rank evaluates its own
-    ``loader`` and the result covers the samples of all ranks."""
-    tally = _Tally(_check_metrics(metrics))
+    """{"loss": mean of ``loss(model(x), t)`` over all samples (None without ``loss``), and for each
+    metric its name: its value over all samples} (``"accuracy"``: the fraction of correct argmax
+    predictions, None unless the model outputs class scores (N, C)), in eval mode under no_grad.
+    ``metrics`` are ``metrics.Metric`` objects or names (``"accuracy"``, ``"top5_accuracy"``).
+    With a communicator ``comm`` each rank evaluates its own ``loader`` and the result covers the
+    samples of all ranks."""
+    tally = _Tally(_metric_objects(metrics))
     with _inference(model):
         for x, t in loader:
             output = model(x)
@@ -161,9 +174,43 @@ def split_loader(loader, fraction, seed=None):
 
 
 class Trainer:
-    """One training run; see ``fit`` for the arguments. Callbacks receive it and may read
-    ``model``, ``optimizer``, ``scheduler``, ``loss``, ``train_loader``, ``val_loader``,
-    ``history``, ``epoch``, ``epochs``, ``config``, ``comm`` and set ``stop_training = True``."""
+    """One training run of ``model`` on ``train_loader``; ``run()`` trains and returns the History
+    (``fit(model, train_loader, **options)`` is ``Trainer(model, train_loader, **options).run()``).
+
+    Epochs count from 1 and ``epochs`` is the number of the last one (Keras's convention): the run
+    trains epochs ``initial_epoch + 1`` to ``epochs``, so resuming a 2-epoch run with epochs=4 adds 2.
+
+    - ``loss(output, target)``: an nn loss module or a function such as ``F.cross_entropy``.
+    - ``val_loader`` or ``validation_split=f`` (a seeded random fraction f of the training set held
+      out): evaluated after every epoch into ``val_loss`` and ``val_<metric>``.
+    - ``metrics``: ``metrics.Metric`` objects or names: ``("accuracy",)`` (the default; recorded when
+      the model outputs class scores), ``"top5_accuracy"`` (any k), ``metrics.TopKAccuracy(3)``, a
+      class of your own, or ``()``. Each is logged under its name, and under ``val_`` + its name.
+    - ``scheduler``: stepped as it declares in ``step_on``: ``"epoch"`` (most schedulers) after each
+      epoch, ``"batch"`` (``OneCycleLR``) after each optimizer step, ``"monitor"``
+      (``ReduceLROnPlateau``) after each epoch with the logged value named by its ``monitor``
+      attribute if it has one, else val_loss (loss without validation data).
+    - ``seed``: ``nnscratch.manual_seed(seed)`` first (shuffling, dropout).
+    - ``clip_grad_norm``: clip the gradients' joint norm to this before each step.
+    - ``initial_epoch`` / ``history``: continue counting epochs and appending to a History.
+    - ``resume_from``: a ModelCheckpoint file; model, optimizer, scheduler, history, epoch and the
+      random state are restored so the run continues exactly as if it had not stopped.
+    - ``config``: any dict (saved in checkpoints). ``verbose``: add a ProgressBar.
+    - ``comm``: a communicator (``nnscratch.distributed``) for data-parallel training: the loaders
+      are sharded over the ranks (``batch_size`` stays the global batch), the optimizer averages
+      gradients over them, BatchNorm statistics are averaged after every epoch, the logged
+      metrics cover all ranks, and callbacks marked ``rank_zero_only`` (progress, checkpoints,
+      loggers) run on rank 0 only.
+    - ``threads``: compute each batch as that many slices in parallel threads (``nn.DataParallel``;
+      the BLAS is held to one thread meanwhile). Faster for convolutional networks on a multi-core
+      machine; the gradients are the whole batch's (batch norm aside, which sees each slice).
+
+    A nan or infinite training loss raises ``NonFiniteLossError`` naming the epoch and batch.
+
+    Callbacks receive the Trainer and may read ``model``, ``optimizer``, ``scheduler``, ``loss``,
+    ``metrics``, ``train_loader``, ``val_loader``, ``history``, ``log_names`` (the keys of each
+    epoch's logs), ``epoch``, ``epochs``, ``config``, ``comm`` and set ``stop_training = True``.
+    """
 
     def __init__(self, model, train_loader, *, loss, optimizer, epochs, val_loader=None, validation_split=None,
                  metrics=("accuracy",), callbacks=(), scheduler=None, seed=None, clip_grad_norm=None,
@@ -175,12 +222,16 @@ class Trainer:
         self.model, self.loss, self.optimizer, self.scheduler = model, loss, optimizer, scheduler
         self.train_loader, self.val_loader = train_loader, val_loader
         self.epochs, self.initial_epoch, self.epoch = epochs, initial_epoch, initial_epoch
-        self.with_accuracy = _check_metrics(metrics)
+        self.metrics = _metric_objects(metrics)
+        self._val_metrics = copy.deepcopy(self.metrics)  # their own state: validation runs after training
+        names = [metric.name for metric in self.metrics]
+        self.log_names = list(dict.fromkeys([*FIELDS, *names, *("val_" + name for name in names)]))
+        self._step_on = _step_on(scheduler)
         self.callbacks = list(callbacks)
         if verbose and not any(isinstance(c, ProgressBar) for c in self.callbacks):
             self.callbacks.insert(0, ProgressBar())
         self.seed, self.clip_grad_norm, self.resume_from = seed, clip_grad_norm, resume_from
-        self.history = History() if history is None else history
+        self.history = History(self.log_names) if history is None else history
         self.config = {} if config is None else dict(config)
         self.stop_training = False
         self._first_batch_loss, self._diverged = None, False
@@ -209,7 +260,9 @@ class Trainer:
             getattr(callback, hook)(self, *args)
 
     def run(self):
-        """Train from epoch ``initial_epoch + 1`` to ``epochs``; returns the History."""
+        """Train from epoch ``initial_epoch + 1`` to ``epochs``; returns the History. A program
+        that trains lets malloc keep freed memory for the next step (``backend.keep_freed_memory``)."""
+        backend.keep_freed_memory()
         if self.seed is not None:  # each rank its own dropout masks and augmentations; rank 0 as one process
             backend.manual_seed(self.seed if self.comm is None or self.comm.rank == 0 else [self.seed, self.comm.rank])
         if self.resume_from is not None:
@@ -250,8 +303,7 @@ class Trainer:
     def _run_epoch(self, epoch):
         start = time.perf_counter()
         lr = self.optimizer.param_groups[0]["lr"]
-        per_batch_schedule = isinstance(self.scheduler, OneCycleLR)
-        tally = _Tally(self.with_accuracy)
+        tally = _Tally(self.metrics)
         self.network.train()
         for batch, (x, t) in enumerate(self.train_loader, 1):
             output = self.network(x)
@@ -266,7 +318,7 @@ class Trainer:
                     self.optimizer.synchronize()  # clip the averaged gradient, the same on every rank
                 clip_grad_norm_(self._params, self.clip_grad_norm)
             self.optimizer.step()
-            if per_batch_schedule:
+            if self._step_on == "batch":
                 self.scheduler.step()
             if self._first_batch_loss is None:
                 self._first_batch_loss = value
@@ -276,51 +328,42 @@ class Trainer:
             from ..distributed import average_buffers
             average_buffers(self.model, self.comm)
             tally.reduce(self.comm)
-        logs = {"epoch": epoch, **tally.result(), "val_loss": None, "val_accuracy": None, "lr": lr}
+        logs = dict.fromkeys(self.log_names)
+        logs.update(epoch=epoch, **tally.result(), lr=lr)
         if self.val_loader is not None:
-            val = evaluate(self.network, self.val_loader, self.loss, ("accuracy",) if self.with_accuracy else (),
-                           self.comm)
-            logs["val_loss"], logs["val_accuracy"] = val["loss"], val["accuracy"]
-        if isinstance(self.scheduler, ReduceLROnPlateau):
-            self.scheduler.step(logs["val_loss"] if self.val_loader is not None else logs["loss"])
-        elif self.scheduler is not None and not per_batch_schedule:
+            val = evaluate(self.network, self.val_loader, self.loss, self._val_metrics, self.comm)
+            logs.update({"val_" + name: value for name, value in val.items()})
+        if self._step_on == "epoch":
             self.scheduler.step()
+        elif self._step_on == "monitor":
+            self.scheduler.step(logs[self._monitored()])
         logs["time"] = time.perf_counter() - start
         return logs
 
+    def _monitored(self):
+        """The log name a "monitor" scheduler steps on: its ``monitor`` (val_loss by default), without
+        the "val_" when there is no validation data."""
+        name = getattr(self.scheduler, "monitor", "val_loss")
+        return name[len("val_"):] if name.startswith("val_") and self.val_loader is None else name
 
-def fit(model, train_loader, *, loss, optimizer, epochs, val_loader=None, validation_split=None,
-        metrics=("accuracy",), callbacks=(), scheduler=None, seed=None, clip_grad_norm=None, initial_epoch=0,
-        history=None, verbose=True, resume_from=None, config=None, comm=None, threads=1):
-    """Train ``model`` on ``train_loader`` and return its ``History``.
 
-    Epochs count from 1 and ``epochs`` is the number of the last one (Keras's convention): the run
-    trains epochs ``initial_epoch + 1`` to ``epochs``, so resuming a 2-epoch run with epochs=4 adds 2.
+def _step_on(scheduler):
+    """When ``scheduler`` is stepped: its ``step_on`` ("epoch" for a scheduler that does not say), or
+    None without a scheduler."""
+    if scheduler is None:
+        return None
+    step_on = getattr(scheduler, "step_on", "epoch")
+    if step_on not in ("epoch", "batch", "monitor"):
+        raise ValueError(f"{type(scheduler).__name__}.step_on is {step_on!r}; it must be 'epoch', 'batch' or "
+                         "'monitor'")
+    return step_on
 
-    - ``loss(output, target)``: an nn loss module or a function such as ``F.cross_entropy``.
-    - ``val_loader`` or ``validation_split=f`` (a seeded random fraction f of the training set held
-      out): evaluated after every epoch into ``val_loss`` / ``val_accuracy``.
-    - ``metrics``: ``("accuracy",)`` or ``()``; accuracy is recorded when the model outputs class scores.
-    - ``scheduler``: stepped once per epoch (``ReduceLROnPlateau`` with val_loss, or loss without
-      validation; ``OneCycleLR`` once per batch).
-    - ``seed``: ``nnscratch.manual_seed(seed)`` first (shuffling, dropout).
-    - ``clip_grad_norm``: clip the gradients' joint norm to this before each step.
-    - ``initial_epoch`` / ``history``: continue counting epochs and appending to a History.
-    - ``resume_from``: a ModelCheckpoint file; model, optimizer, scheduler, history, epoch and the
-      random state are restored so the run continues exactly as if it had not stopped.
-    - ``config``: any dict (saved in checkpoints). ``verbose``: add a ProgressBar.
-    - ``comm``: a communicator (``nnscratch.distributed``) for data-parallel training: the loaders
-      are sharded over the ranks (``batch_size`` stays the global batch), the optimizer averages
-      gradients over them, BatchNorm statistics are averaged after every epoch, the logged
-      metrics cover all ranks, and callbacks marked ``rank_zero_only`` (progress, checkpoints,
-      loggers) run on rank 0 only.
-    - ``threads``: compute each batch as that many slices in parallel threads (``nn.DataParallel``;
-      the BLAS is held to one thread meanwhile). Faster for convolutional networks on a multi-core
-      machine; the gradients are the whole batch's (batch norm aside, which sees each slice).
 
-    A nan or infinite training loss raises ``NonFiniteLossError`` naming the epoch and batch.
-    """
-    return Trainer(model, train_loader, loss=loss, optimizer=optimizer, epochs=epochs, val_loader=val_loader,
-                   validation_split=validation_split, metrics=metrics, callbacks=callbacks, scheduler=scheduler,
-                   seed=seed, clip_grad_norm=clip_grad_norm, initial_epoch=initial_epoch, history=history,
-                   verbose=verbose, resume_from=resume_from, config=config, comm=comm, threads=threads).run()
+def fit(model, train_loader, **options):
+    """Train ``model`` on ``train_loader`` and return its ``History``: ``Trainer(model,
+    train_loader, **options).run()``. The options (loss, optimizer, epochs, val_loader, metrics,
+    callbacks, scheduler, ...) are ``Trainer``'s, documented there (``help(Trainer)``)."""
+    return Trainer(model, train_loader, **options).run()
+
+
+fit.__signature__ = inspect.signature(Trainer)  # help(fit) and editors list Trainer's arguments

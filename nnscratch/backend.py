@@ -1,6 +1,7 @@
-"""The array backend: which array module computes, the default float dtype, and the random generator.
+"""The array backend: dtypes and devices, the default float dtype, the random generator, and the
+process-wide resources the kernels share (a pool of scratch arrays, BLAS threads, malloc's settings).
 
-Everything in nnscratch computes on NumPy arrays (``xp``). Floating-point data is float32
+Everything in nnscratch computes on NumPy arrays on the CPU. Floating-point data is float32
 unless a caller asks for another dtype, and all randomness comes from one seedable
 ``numpy.random.Generator`` so that ``manual_seed(s)`` makes a whole run reproducible.
 """
@@ -12,8 +13,6 @@ import sys
 import threading
 
 import numpy as np
-
-xp = np
 
 
 class dtype:
@@ -292,6 +291,53 @@ def thread_generator(rng):
         _thread.generator = previous
 
 
+# ----------------------------------------------------------------------------- the array pool
+# A freshly allocated large array costs the kernel a page fault for every 4 KiB page on its first
+# write: for an LSTM on MNIST batches that was about a third of the time of a training step. So a
+# kernel that makes large scratch arrays at every call (the recurrent functions do) takes them from
+# this pool and gives them back when it is done with them; the next call of the same shape reuses them.
+
+_pool = {}                      # (shape, dtype) -> arrays ready for reuse
+_pool_bytes = 0
+_pool_lock = threading.Lock()   # threads (nn.DataParallel) share the pool
+POOL_LIMIT = 256 * 2 ** 20      # bytes kept at most
+POOL_PER_SHAPE = 16             # arrays kept at most per shape (a 2-layer bidirectional LSTM saves 4)
+
+
+def take_array(shape, dtype):
+    """An uninitialised array of ``shape`` and ``dtype``: a pooled one if one is free, else a new one."""
+    global _pool_bytes
+    with _pool_lock:
+        free = _pool.get((shape, np.dtype(dtype)))
+        if free:
+            a = free.pop()
+            _pool_bytes -= a.nbytes
+            return a
+    return np.empty(shape, dtype)
+
+
+def give_arrays(*arrays):
+    """Return arrays made by ``take_array`` (and no longer referenced anywhere else) to the pool,
+    as far as POOL_LIMIT bytes and POOL_PER_SHAPE arrays per shape allow."""
+    global _pool_bytes
+    with _pool_lock:
+        for a in arrays:
+            free = _pool.setdefault((a.shape, a.dtype), [])
+            if _pool_bytes + a.nbytes <= POOL_LIMIT and len(free) < POOL_PER_SHAPE:
+                free.append(a)
+                _pool_bytes += a.nbytes
+
+
+def clear_array_pool():
+    """Free every array the pool keeps for reuse."""
+    global _pool_bytes
+    with _pool_lock:
+        _pool.clear()
+        _pool_bytes = 0
+
+
+# ----------------------------------------------------------------------------- BLAS threads
+
 _blas = None
 
 
@@ -313,20 +359,34 @@ def blas_threads(n):
             lib.set_num_threads(m)
 
 
-def _keep_freed_memory():
+malloc_tuned = False  # whether keep_freed_memory() has changed malloc's settings in this process
+
+
+def keep_freed_memory():
     """Ask glibc's malloc to keep freed memory in the process instead of handing every large
-    block back to the operating system. Otherwise each large NumPy temporary (activations,
-    gradients: megabytes per layer) is unmapped when freed and page-faulted in again at the next
-    step, which made such steps up to 10x slower here (measured: 2.1 ms vs 0.21 ms for two
-    elementwise ops on a 5 MB array). Linux/glibc only; NNSCRATCH_MALLOC_TUNING=0 turns it off."""
-    if os.environ.get("NNSCRATCH_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
+    block back to the operating system (``mallopt``: mmap threshold 256 MiB, trim threshold 1 GiB).
+    Otherwise each large NumPy temporary (activations, gradients, a convolution's im2col matrix:
+    megabytes per layer) is unmapped when freed and page-faulted in again at the next step, which
+    made such steps up to 10x slower here (measured: 2.1 ms vs 0.21 ms for two elementwise ops on
+    a 5 MB array; see docs/performance.md for whole training runs).
+
+    This changes malloc for the whole process, so importing nnscratch never does it: the
+    ``nnscratch`` command calls it (its process is nnscratch's own), so does ``fit`` (a program that
+    trains), a hand-written training loop may call it, and ``NNSCRATCH_MALLOC_TUNING=1`` does it at import. ``NNSCRATCH_MALLOC_TUNING=0``
+    turns it off everywhere. Linux with glibc only; returns whether the settings are in effect."""
+    global malloc_tuned
+    if malloc_tuned:
+        return True
+    if os.environ.get("NNSCRATCH_MALLOC_TUNING") == "0" or not sys.platform.startswith("linux"):
         return False
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc (e.g. musl)
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(libc.mallopt(m_mmap_threshold, 256 * 2**20) and libc.mallopt(m_trim_threshold, 2**30))
+    malloc_tuned = bool(libc.mallopt(m_mmap_threshold, 256 * 2**20) and libc.mallopt(m_trim_threshold, 2**30))
+    return malloc_tuned
 
 
-malloc_tuned = _keep_freed_memory()
+if os.environ.get("NNSCRATCH_MALLOC_TUNING") == "1":
+    keep_freed_memory()

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from nnscratch.data import ChecksumError, DatasetNotFoundError, dataset_status, fetch, load_mnist
+from nnscratch.data import download as download_module
 from nnscratch.data import mnist as mnist_module
 from nnscratch.data.idx import idx_bytes
 
@@ -176,7 +177,7 @@ def test_file_appears_only_complete(server, places):
 
     def run():
         try:
-            mnist_module.download_file(mirror + FILES[0], target, {sha(blobs[FILES[0]])}, TIMEOUT, progress=False)
+            download_module.download_file(mirror + FILES[0], target, {sha(blobs[FILES[0]])}, TIMEOUT, progress=False)
         except Exception as e:  # reported below
             errors.append(e)
 
@@ -209,7 +210,8 @@ def test_checksum_mismatch_leaves_nothing(server, places):
     assert server.requests == [f"/bad/{FILES[0]}"]  # the first file failed everywhere: stop there
     # the same directly
     with pytest.raises(ChecksumError, match="SHA-256 mismatch"):
-        mnist_module.download_file(mirror + FILES[1], places["cache"] / FILES[1], {digests[FILES[1]]}, TIMEOUT, False)
+        download_module.download_file(mirror + FILES[1], places["cache"] / FILES[1], {digests[FILES[1]]}, TIMEOUT,
+                                      False)
     assert files_in(places["cache"]) == []
 
 
@@ -299,8 +301,8 @@ def bounded(fn, seconds):
 
 def test_a_trickling_mirror_misses_the_deadline_then_the_next_mirror_serves(server, places, monkeypatch, capsys):
     blobs, arrays = tiny_files()
-    monkeypatch.setattr(mnist_module, "DOWNLOAD_DEADLINE", 0.5)
-    monkeypatch.setattr(mnist_module, "RATE_GRACE", 60.0)  # only the deadline applies here
+    monkeypatch.setattr(download_module, "DOWNLOAD_DEADLINE", 0.5)
+    monkeypatch.setattr(download_module, "RATE_GRACE", 60.0)  # only the deadline applies here
     trickle = server.serve("/trickle", {FILES[0]: blobs[FILES[0]]}, mode="trickle")  # a byte every 5 s
     good = server.serve("/good", blobs)
     start = time.monotonic()
@@ -318,13 +320,13 @@ def test_a_trickling_mirror_misses_the_deadline_then_the_next_mirror_serves(serv
 def test_a_mirror_below_the_minimum_rate_is_abandoned(server, places, monkeypatch):
     blobs, _ = tiny_files()
     server.trickle_interval = 0.02  # about 50 bytes/s
-    monkeypatch.setattr(mnist_module, "RATE_GRACE", 0.5)
+    monkeypatch.setattr(download_module, "RATE_GRACE", 0.5)
     mirror = server.serve("/trickle", blobs, mode="trickle")
     places["cache"].mkdir(parents=True)
     start = time.monotonic()
-    with pytest.raises(mnist_module.SlowDownloadError, match=r"bytes/s \(\d+ of [\d,]+ bytes in 0\.\d s\), below "
+    with pytest.raises(download_module.SlowDownloadError, match=r"bytes/s \(\d+ of [\d,]+ bytes in 0\.\d s\), below "
                                                              r"the minimum of 1,000 bytes/s") as info:
-        bounded(lambda: mnist_module.download_file(mirror + FILES[0], places["cache"] / FILES[0],
+        bounded(lambda: download_module.download_file(mirror + FILES[0], places["cache"] / FILES[0],
                                                    {sha(blobs[FILES[0]])}, TIMEOUT, False, min_rate=1000), 20)
     assert isinstance(info.value, TimeoutError) and time.monotonic() - start < 3
     assert files_in(places["cache"]) == []  # its temporary is gone

@@ -15,15 +15,9 @@ import pytest
 for package in ("starlette", "pydantic", "uvicorn"):  # the server: pip install "nnscratch[serve]"
     pytest.importorskip(package, reason="the playground's server needs nnscratch[serve]")
 
+from browser import draw_stroke, find_chromium, open_browser, prediction_count, wait_for, wait_until_idle  # tests/
+
 from nnscratch.serve import make_server, start_in_thread
-from nnscratch.serve.browser import (
-    draw_stroke,
-    find_chromium,
-    open_browser,
-    prediction_count,
-    wait_for,
-    wait_until_idle,
-)
 
 pytestmark = pytest.mark.skipif(find_chromium() is None,
                                 reason="needs Chromium and chromedriver (apt-get install chromium chromium-driver)")

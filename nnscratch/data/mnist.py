@@ -13,9 +13,10 @@ Files found locally are checked structurally (IDX header and length). Missing fi
 downloaded into the cache from the mirrors in ``DATASETS`` (one after another until one works),
 and a download is kept only if its SHA-256 is a known digest of that file; it is written to a
 temporary file in the target folder, fsync'ed and renamed into place, so a file under the real
-name is always complete. A mirror that misses the deadline per file (``DOWNLOAD_DEADLINE``) or
-sends below ``MIN_RATE`` is abandoned for the next one, and the temporaries of a download that
-was killed are removed when the next download into that folder starts. After the first parse
+name is always complete. A mirror that misses the deadline per file or sends too slowly is
+abandoned for the next one, and the temporaries of a download that was killed are removed when
+the next download into that folder starts (all of which is ``nnscratch.data.download``, where
+the limits ``DOWNLOAD_DEADLINE`` and ``MIN_RATE`` are set). After the first parse
 the arrays are kept as ``.npy`` in ``<cache>/<name>/parsed/`` (keyed by the source file's path,
 size and mtime), which makes later loads a fraction of a second.
 """
@@ -24,19 +25,14 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None
-
 from ..fileio import atomic_write, atomic_write_text
 from .dataset import TensorDataset
+from .download import DEFAULT_TIMEOUT, download_from_mirrors, remove_stale_parts
+from .download import ChecksumError, SlowDownloadError, download_file  # noqa: F401  (importable from here too)
 from .idx import DataFileError, decompress, parse_idx
 
 TRAIN_IMAGES = "train-images-idx3-ubyte.gz"
@@ -47,12 +43,6 @@ FILES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
 SPLITS = {"train": (TRAIN_IMAGES, TRAIN_LABELS), "test": (TEST_IMAGES, TEST_LABELS)}
 
 SYSTEM_DIRS = [Path("/usr/share/datasets"), Path("/usr/local/share/datasets")]
-DEFAULT_TIMEOUT = 30.0  # seconds without data before a download attempt is abandoned
-# A mirror that sends data, but too slowly, is abandoned too (and the next one tried). These limits
-# are read when a download starts, so they can be changed here (tests make them short).
-DOWNLOAD_DEADLINE = 900.0  # seconds per file, from the request to the last byte
-MIN_RATE = 1024.0  # bytes per second on average, checked once RATE_GRACE seconds have passed
-RATE_GRACE = 30.0
 
 
 class DatasetInfo:
@@ -133,8 +123,12 @@ class DatasetNotFoundError(FileNotFoundError):
         return self.args[0]
 
 
-class ChecksumError(DataFileError):
-    """A downloaded file's SHA-256 is not one of the known digests for it."""
+def __getattr__(name):
+    # The download limits lived here once; they are read (and set) in ``download`` now.
+    if name in ("DOWNLOAD_DEADLINE", "MIN_RATE", "RATE_GRACE", "PART_GRACE"):
+        from . import download
+        return getattr(download, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _info(name):
@@ -194,165 +188,6 @@ def dataset_status(name, root=None):
     return {f: _find_file(f, folders) for f in _info(name).files}
 
 
-# ---------------------------------------------------------------------------------------------
-# Downloading
-
-class _Progress:
-    """A tqdm bar when tqdm is installed and stderr is a terminal, else one line per download."""
-
-    def __init__(self, url, total, enabled):
-        self.enabled, self.bar, self.start, self.done = enabled, None, time.perf_counter(), 0
-        if not enabled:
-            return
-        if sys.stderr.isatty():
-            try:
-                from tqdm import tqdm
-                self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, leave=False,
-                                desc=url.rsplit("/", 1)[-1], file=sys.stderr)
-            except ImportError:
-                pass
-        if self.bar is None:
-            size = f" ({total / 2**20:.1f} MiB)" if total else ""
-            print(f"nnscratch: downloading {url}{size}", file=sys.stderr, flush=True)
-
-    def update(self, n):
-        self.done += n
-        if self.bar is not None:
-            self.bar.update(n)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-
-
-class SlowDownloadError(TimeoutError):
-    """A mirror missed the deadline per file or sent data below the minimum rate."""
-
-
-def download_file(url, dest, sha256, timeout=DEFAULT_TIMEOUT, progress=True, *, deadline=None, min_rate=None):
-    """Download ``url`` to ``dest`` and return its SHA-256. The file appears under ``dest`` only
-    complete and only if its SHA-256 is in ``sha256`` (a set of hex digests); otherwise a
-    ChecksumError (or the network error) is raised and nothing is left behind.
-
-    Three limits keep a bad mirror from blocking: ``timeout`` seconds without any data,
-    ``deadline`` seconds for the whole file (default DOWNLOAD_DEADLINE), and an average rate of
-    ``min_rate`` bytes per second once RATE_GRACE seconds have passed (default MIN_RATE). Missing
-    one raises SlowDownloadError (a TimeoutError)."""
-    import urllib.request  # imported here: only downloads need it
-
-    dest = Path(dest)
-    deadline = DOWNLOAD_DEADLINE if deadline is None else deadline
-    min_rate = MIN_RATE if min_rate is None else min_rate
-    known = {sha256} if isinstance(sha256, str) else set(sha256)
-    digest = hashlib.sha256()
-    request = urllib.request.Request(url, headers={"User-Agent": "nnscratch (urllib)"})
-    start = time.monotonic()
-
-    def too_slow(received, total):
-        elapsed = time.monotonic() - start
-        of = f" of {total:,}" if total else ""
-        if elapsed >= deadline:
-            return SlowDownloadError(f"gave up after {elapsed:.1f} s with {received:,}{of} bytes received: the "
-                                     f"deadline is {deadline:g} s per file (nnscratch.data.mnist.DOWNLOAD_DEADLINE)")
-        if elapsed >= RATE_GRACE and received / elapsed < min_rate:
-            return SlowDownloadError(f"the mirror sends {received / elapsed:,.1f} bytes/s ({received:,}{of} bytes in "
-                                     f"{elapsed:.1f} s), below the minimum of {min_rate:,g} bytes/s "
-                                     "(nnscratch.data.mnist.MIN_RATE)")
-        return None
-
-    def write(out):
-        with urllib.request.urlopen(request, timeout=min(timeout, deadline)) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            sock = _socket_of(response)
-            bar = _Progress(url, total, progress)
-            try:
-                while True:
-                    if sock is not None:  # no read may outlast the deadline
-                        sock.settimeout(max(0.01, min(timeout, deadline - (time.monotonic() - start))))
-                    try:
-                        chunk = response.read1(1 << 16)  # what has arrived, so a trickle is measured
-                    except TimeoutError:
-                        raise too_slow(bar.done, total) or TimeoutError(f"no data for {timeout:g} s") from None
-                    if not chunk:
-                        break
-                    out.write(chunk)
-                    digest.update(chunk)
-                    bar.update(len(chunk))
-                    if error := too_slow(bar.done, total):
-                        raise error
-            finally:
-                bar.close()
-        if total and bar.done < total:
-            raise ConnectionError(f"the mirror closed the connection after {bar.done:,} of {total:,} bytes")
-        if digest.hexdigest() not in known:
-            expected = " or ".join(sorted(known)) or "(none known)"
-            raise ChecksumError(url, f"SHA-256 mismatch: got {digest.hexdigest()}, expected {expected}",
-                                "the mirror served a different or damaged file; nothing was saved")
-        if progress and bar.bar is None:
-            seconds = time.perf_counter() - bar.start
-            print(f"nnscratch: saved {dest} ({bar.done / 2**20:.1f} MiB in {seconds:.1f} s, SHA-256 ok)",
-                  file=sys.stderr, flush=True)
-
-    with atomic_write(dest) as f:
-        _hold(f)
-        write(f)
-    return digest.hexdigest()
-
-
-def _socket_of(response):
-    """The socket under a urllib response (to shorten its read timeout as the deadline nears),
-    or None where the standard library is built differently (then the deadline is checked
-    after each read, which the ``timeout`` bounds)."""
-    return getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
-
-
-# A download holds an exclusive lock on its temporary file while it runs; a temporary that nobody
-# holds was left by a killed process. Without fcntl (Windows), an open file cannot be deleted,
-# which protects a running download in the same way.
-PART_GRACE = 2.0  # seconds: a brand-new temporary may not be locked yet
-
-
-def _hold(f):
-    """Lock the open temporary file ``f`` for as long as it is open (see _remove_stale_parts)."""
-    if fcntl is not None:
-        with contextlib.suppress(OSError):
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-def _remove_stale_parts(folder, files):
-    """Delete the temporaries ``.<file>.*.part`` of ``files`` in ``folder`` that no running
-    download holds (left by a process that was killed mid-download); returns their paths."""
-    removed = []
-    for path in Path(folder).glob(".*.part"):
-        if not any(path.name.startswith(f".{name}.") for name in files):
-            continue
-        with contextlib.suppress(OSError):  # gone meanwhile, held by a download, or not ours to delete
-            if time.time() - path.stat().st_mtime < PART_GRACE:
-                continue
-            with open(path, "rb") as f:
-                if fcntl is not None:
-                    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if held
-                    path.unlink()
-            if fcntl is None:
-                path.unlink()  # fails while a download has it open
-            removed.append(path)
-    return removed
-
-
-def _describe(error):
-    import urllib.error
-
-    if isinstance(error, urllib.error.HTTPError):
-        return f"HTTP {error.code} {error.reason}"
-    if isinstance(error, urllib.error.URLError):
-        return f"{error.reason}"
-    if isinstance(error, DataFileError):
-        return error.problem
-    if isinstance(error, (SlowDownloadError, ConnectionError)):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
-
-
 def _not_found(name, missing, root, failures, download_tried):
     info = _info(name)
     places = _labelled_locations(name, root)
@@ -398,27 +233,15 @@ def _resolve(name, files, root=None, download=True, mirrors=None, sha256=None, t
         target.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise _not_found(name, missing, root, [(target, f"cannot create the download folder: {e}")], True) from None
-    import http.client
-
-    _remove_stale_parts(target, info.files)
+    remove_stale_parts(target, info.files)
     urls = info.mirrors if mirrors is None else list(mirrors)
     failures = []
     for filename in missing:
-        for base in urls:
-            url = base.rstrip("/") + "/" + filename
-            try:
-                download_file(url, target / filename, _known_digests(info, filename, sha256), timeout, progress)
-            except (OSError, ValueError, http.client.HTTPException) as e:  # URLError, timeouts, checksum
-                failures.append((url, _describe(e)))
-                if progress:
-                    print(f"nnscratch: {url} failed: {_describe(e)}", file=sys.stderr, flush=True)
-                continue
-            paths[filename] = target / filename
-            break
-        else:
-            if not urls:
-                failures.append(("(mirrors)", "no download mirrors configured"))
+        path = download_from_mirrors(filename, urls, target, _known_digests(info, filename, sha256), failures,
+                                     timeout, progress)
+        if path is None:
             raise _not_found(name, [f for f, p in paths.items() if p is None], root, failures, True)
+        paths[filename] = path
     return paths
 
 

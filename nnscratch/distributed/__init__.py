@@ -16,10 +16,10 @@ Layering: above ``data`` and ``optim``, below ``train`` (which uses it when give
 Run with ``mpiexec -n 4 nnscratch train mnist --distributed``; see docs/distributed.md.
 """
 
-from .communicator import (Communicator, SingleProcessCommunicator, check_same, check_same_data, get_communicator,
-                           launched_by_mpi)
+from .communicator import Communicator, SingleProcessCommunicator, check_same, check_same_data
 from .optimizer import DistributedOptimizer, average_buffers, broadcast_arrays_, broadcast_state
 from .sampler import DistributedDataLoader, rank_slice, shard_evaluation, shard_loader, shared_generator
+from .world import get_communicator, launched_by_mpi
 
 __all__ = ["Communicator", "SingleProcessCommunicator", "get_communicator", "launched_by_mpi", "check_same",
            "check_same_data",

@@ -12,6 +12,7 @@ the same program; the collective operations below must be called by all ranks in
 
 ``SingleProcessCommunicator`` (size 1) makes all of this a no-op, so code written for many
 processes runs unchanged in one; ``MPICommunicator`` (``nnscratch.distributed.mpi``) runs over MPI.
+``nnscratch.distributed.world.get_communicator`` picks the one for this process.
 """
 
 import os
@@ -78,33 +79,13 @@ class SingleProcessCommunicator(Communicator):
         os._exit(code)
 
 
-MPI_INSTALL_HINT = ("install mpi4py and an MPI library with pip install 'nnscratch[mpi]' (the mpich wheel; no "
-                    "compiler or system MPI needed), or on a cluster build mpi4py against its MPI "
-                    "(see docs/distributed.md)")
-
-_LAUNCHER_VARIABLES = ("PMI_RANK", "PMI_SIZE", "PMIX_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS",
-                       "HYDI_CONTROL_FD", "SLURM_STEP_NUM_TASKS")
-
-
-def launched_by_mpi():
-    """Whether this process was started by an MPI launcher (mpiexec, mpirun, srun)."""
-    return any(name in os.environ for name in _LAUNCHER_VARIABLES)
-
-
-def get_communicator(backend="auto", timeout=None):
-    """A communicator: ``"mpi"`` (MPI's COMM_WORLD through mpi4py; ImportError with the install
-    command when mpi4py or the MPI library is missing), ``"single"`` (one process), or ``"auto"``
-    (MPI when launched by mpiexec/mpirun/srun, else single; under a launcher a missing mpi4py is
-    the same ImportError, never N unconnected single processes). ``timeout``: see ``MPICommunicator``."""
-    if backend == "single" or (backend == "auto" and not launched_by_mpi()):
-        return SingleProcessCommunicator()
-    if backend not in ("mpi", "auto"):
-        raise ValueError(f"unknown communicator backend {backend!r}; choose mpi, single or auto")
-    try:
-        from .mpi import MPICommunicator
-        return MPICommunicator(timeout=timeout)
-    except ImportError as e:
-        raise ImportError(f"distributed training needs MPI, which is not available ({e}): {MPI_INSTALL_HINT}") from e
+def __getattr__(name):
+    # get_communicator and launched_by_mpi lived here once; they are in ``world`` now, which
+    # imports this module (and ``mpi``) and not the other way round
+    if name in ("get_communicator", "launched_by_mpi", "MPI_INSTALL_HINT"):
+        from . import world
+        return getattr(world, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_same(comm, value, what):

@@ -3,9 +3,13 @@ function of tensors.
 
 - ``ops``: arithmetic, elementwise math, reductions, shapes, indexing, comparisons
 - ``activations``: step, sigmoid, tanh, ReLU, leaky ReLU, softmax, log-softmax, GELU, ELU, SiLU
-- ``losses``: the seeds' sum_squares_error / cross_entropy_error and PyTorch's losses
+- ``losses``: *Deep Learning from Scratch*'s sum_squares_error / cross_entropy_error and PyTorch's losses
 - ``layers``: linear, dropout, batch/layer/group normalisation, embedding, pad, one_hot, attention
-- ``pooling``: max/average/adaptive pooling, channel dropout, interpolate
+- ``conv``: conv2d, conv_transpose2d (im2col); ``pooling``: max/average/adaptive pooling, channel
+  dropout, interpolate; ``window``: the window geometry (output sizes, padding) that both share
+- ``recurrent``: RNN, LSTM, GRU over sequences and as cells
+- ``reference``: readable op-by-op conv2d, max_pool2d and lstm_cell, the reading path to the fast
+  kernels above and the oracle their tests compare with
 
 ``nnscratch.nn.functional`` is the same set of operations with PyTorch's exact signatures.
 
@@ -17,6 +21,7 @@ import numpy as np
 from ..tensor import Tensor
 from .activations import (elu, erf, gelu, hardtanh, identity, leaky_relu, log_softmax, logsigmoid, relu,
                           relu6, sigmoid, silu, softmax, softplus, step_function, tanh)
+from . import reference
 from .conv import conv2d, conv_transpose2d
 from .layers import (attention, batch_norm, cosine_similarity, dropout, embedding, group_norm, layer_norm,
                      linear, normalize, one_hot, pad, scaled_dot_product_attention)

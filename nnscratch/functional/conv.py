@@ -5,8 +5,14 @@ output (N, O, OH, OW) with
 
     OH = floor((H + 2·p - d·(kh - 1) - 1) / s) + 1        (OW likewise from W, kw)
 
-for stride s, zero padding p and dilation d:  y[n, o, r, c] = b[o] +
-Σ_{ch, i, j} W[o, ch, i, j] · x_padded[n, ch, r·s + i·d, c·s + j·d]  (ch over o's group).
+for stride s, zero padding p and dilation d (the window geometry, shared with pooling, is in
+``window``):  y[n, o, r, c] = b[o] + Σ_{ch, i, j} W[o, ch, i, j] · x_padded[n, ch, r·s + i·d, c·s + j·d]
+(ch over o's group).
+
+For reading first: ``nnscratch.functional.reference.conv2d`` computes the same sum as it is
+written, a loop over the kernel offsets (i, j) with basic tensor operations only, so that autograd
+differentiates it; the fast kernel below gives the same numbers (tests/test_reference.py checks
+both passes against it).
 
 How it is computed (the ``_im2col``, ``_apply_weights``, ``_weight_grad`` and ``_col2im`` below):
 
@@ -37,9 +43,9 @@ addition runs over long contiguous rows (7x faster than adding OW-long pieces); 
 there are (C x O) @ (O x N·Hp·Wp), so the full Wᵀ @ dL/dy matrix is never stored.
 
 Memory: ``col`` is large (45 MB for 16 channels, 3x3, 28x28, batch 100) and is made afresh at
-every step. That is cheap only because ``nnscratch.backend`` asks malloc to keep freed memory in
-the process; without it (NNSCRATCH_MALLOC_TUNING=0) each new ``col`` is page-faulted in again,
-measured 27 ms instead of 16 ms for that layer's step.
+every step. That is cheap only when malloc keeps freed memory in the process
+(``nnscratch.backend.keep_freed_memory()``, which the ``nnscratch`` command calls); without it each
+new ``col`` is page-faulted in again, measured 27 ms instead of 16 ms for that layer's step.
 """
 
 import numpy as np
@@ -48,6 +54,7 @@ from numpy.lib.stride_tricks import as_strided
 from ..tensor import Function, ShapeError, Tensor, is_grad_enabled
 from .ops import as_tensor
 from .ops import pair as _pair
+from .window import WindowAxis, conv_padding, transposed_size
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -62,22 +69,23 @@ def _view(array, shape):
 
 class _Geometry:
     """Where the windows of a convolution lie, for an input (N, C, H, W) and weight
-    (O, C/groups, kh, kw): stride, dilation, padding (top, bottom, left, right), the padded size
-    (Hp, Wp) and the output size (OH, OW)."""
+    (O, C/groups, kh, kw): one ``WindowAxis`` per spatial axis (``rows``, ``cols``), and their
+    numbers under short names: stride, dilation, padding (top, bottom, left, right), the padded
+    size (Hp, Wp) and the output size (OH, OW)."""
 
     def __init__(self, x_shape, w_shape, stride, padding, dilation, groups, output_size=None):
         self.N, self.C, self.H, self.W = x_shape
         self.O, self.Cg, self.kh, self.kw = w_shape
         self.g = groups
         self.Og = self.O // groups
-        self.sh, self.sw = stride
-        self.dh, self.dw = dilation
+        (self.sh, self.sw), (self.dh, self.dw) = stride, dilation
         self.pt, self.pb, self.pl, self.pr = padding
-        self.Hp, self.Wp = self.H + self.pt + self.pb, self.W + self.pl + self.pr
-        self.OH = (self.Hp - self.dh * (self.kh - 1) - 1) // self.sh + 1
-        self.OW = (self.Wp - self.dw * (self.kw - 1) - 1) // self.sw + 1
-        if output_size is not None:  # conv_transpose2d: rows added by output_padding are read by no window
-            self.OH, self.OW = output_size
+        # conv_transpose2d gives output_size: rows added by output_padding are read by no window
+        oh, ow = (None, None) if output_size is None else output_size
+        self.rows = WindowAxis(self.H, self.kh, self.sh, self.pt, self.dh, padding_after=self.pb, out=oh)
+        self.cols = WindowAxis(self.W, self.kw, self.sw, self.pl, self.dw, padding_after=self.pr, out=ow)
+        self.Hp, self.Wp = self.rows.length, self.cols.length
+        self.OH, self.OW = self.rows.out, self.cols.out
         self.Kg = self.Cg * self.kh * self.kw  # rows of col per group (without the ones row)
         self.L = self.N * self.OH * self.OW  # columns of col
 
@@ -181,10 +189,7 @@ def _col2im(gy, w, geo, bias=None, gy_cn=None):
         term_4d = term.reshape(geo.C, N, geo.OH, geo.OW)
         for k, (i, j) in enumerate(offsets):
             np.matmul(wt[k], gy_cn, out=term)
-            r, c = i * geo.dh, j * geo.dw
-            rows = slice(r, r + (geo.OH - 1) * geo.sh + 1, geo.sh)
-            cols = slice(c, c + (geo.OW - 1) * geo.sw + 1, geo.sw)
-            acc_4d[:, :, rows, cols] += term_4d
+            acc_4d[:, :, geo.rows.offset(i), geo.cols.offset(j)] += term_4d
     inner = acc.reshape(geo.C, N, Hp, Wp)[:, :, geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W]
     gx = np.empty((N, geo.C, geo.H, geo.W), gy.dtype)
     if bias is None:
@@ -289,9 +294,8 @@ def _channels_message(name, x_shape, weight_shape, expected, groups):
 
 
 def _too_small(name, geo, kernel, dilation):
-    span = (geo.dh * (geo.kh - 1) + 1, geo.dw * (geo.kw - 1) + 1)
     return ShapeError(f"{name}: the padded input is {geo.Hp}x{geo.Wp} but the kernel {kernel} with dilation "
-                      f"{dilation} spans {span[0]}x{span[1]}; the output would be empty "
+                      f"{dilation} spans {geo.rows.span}x{geo.cols.span}; the output would be empty "
                       f"(OH = floor((H + 2p - d(k-1) - 1)/s) + 1 = {geo.OH}, OW = {geo.OW}); "
                       "use a larger input or more padding")
 
@@ -318,7 +322,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     also be 'valid' (no padding) or 'same' (output as large as the input, stride 1 only; an odd
     total padding puts the extra row/column at the bottom/right, as PyTorch does). ``groups``
     splits the channels into independent convolutions. Computed by im2col and one matrix
-    product (see the module docstring).
+    product (see the module docstring); ``reference.conv2d`` computes the sum as written.
     """
     x, weight = as_tensor(x), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
@@ -326,21 +330,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     _check_arguments("conv2d", x, weight, bias, groups, stride, dilation)
     x, weight, bias = _same_dtype(x, weight, bias)
     kernel = weight.shape[2:]
-    if isinstance(padding, str):
-        if padding == "valid":
-            pads = (0, 0, 0, 0)
-        elif padding == "same":
-            if stride != (1, 1):
-                raise ValueError(f"conv2d: padding='same' needs stride 1, got stride={stride}")
-            th, tw = dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1)
-            pads = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
-        else:
-            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-    else:
-        ph, pw = _pair(padding, "conv2d: padding")
-        if min(ph, pw) < 0:
-            raise ValueError(f"conv2d: padding must be non-negative, got {padding!r}")
-        pads = (ph, ph, pw, pw)
+    (pt, pb), (pl, pr) = conv_padding(padding, kernel, stride, dilation, "conv2d")
+    pads = (pt, pb, pl, pr)
     x_shape = x.shape if x.ndim == 4 else (1,) + x.shape
     if x_shape[1] != weight.shape[1] * groups:
         raise ShapeError(_channels_message("conv2d", x.shape, weight.shape, weight.shape[1] * groups, groups))
@@ -393,8 +384,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
                          f"do not split into groups={groups}")
     N, _, H, W = x_shape
     kh, kw = weight.shape[2:]
-    H_out = (H - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + oph + 1
-    W_out = (W - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + opw + 1
+    H_out = transposed_size(H, kh, stride[0], ph, dilation[0], oph)
+    W_out = transposed_size(W, kw, stride[1], pw, dilation[1], opw)
     if H_out < 1 or W_out < 1:
         raise ShapeError(f"conv_transpose2d: the output would be {H_out}x{W_out} for input shape {tuple(x.shape)}, "
                          f"weight shape {tuple(weight.shape)}, stride {stride}, padding {(ph, pw)}, dilation "

@@ -1,5 +1,5 @@
-"""Loss functions: the seeds' sum_squares_error and cross_entropy_error, PyTorch's losses, and
-L1/L2 penalties.
+"""Loss functions: sum_squares_error and cross_entropy_error of *Deep Learning from Scratch*, ch. 4,
+PyTorch's losses, and L1/L2 penalties.
 
 PyTorch's losses take ``reduction='mean' | 'sum' | 'none'``; class scores are on axis 1
 (input (N, C) or (N, C, d1, ...)) and class targets are integers of shape (N,) or (N, d1, ...).
@@ -69,10 +69,10 @@ def _one_hot(labels, num_classes, dtype):
     return out
 
 
-# ----------------------------------------------------------------------------- the seeds' losses
+# ----------------------------------------------------------------------------- the book's losses (ch. 4)
 
 def sum_squares_error(y, t):
-    """E = ½ Σ_k (y_k - t_k)², summed over everything (seed 000/001). ``t`` is one-hot, or
+    """E = ½ Σ_k (y_k - t_k)², summed over everything (the book's 4.2.1). ``t`` is one-hot, or
     integer labels that are one-hot encoded against y's last axis."""
     y = as_tensor(y)
     labels = _labels(t)
@@ -84,7 +84,7 @@ def sum_squares_error(y, t):
 
 
 def cross_entropy_error(y, t):
-    """E = -(1/N) Σ_n Σ_k t_nk log(y_nk + 1e-7) for probabilities y (seed 001): the 1e-7 keeps
+    """E = -(1/N) Σ_n Σ_k t_nk log(y_nk + 1e-7) for probabilities y (the book's 4.2.2): the 1e-7 keeps
     log(0) = -inf away. ``t`` is one-hot (or soft) of y's shape, or integer labels; a single
     sample (1-D y) counts as a batch of one."""
     y = as_tensor(y)

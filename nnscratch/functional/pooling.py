@@ -13,11 +13,15 @@ images, channels or output pixels. Backward adds the upstream gradient back into
 x6 = x.reshape(N, C, H/k, k, W/k, k): nothing is padded, zero-filled or accumulated, and average
 pooling's backward is one broadcast of dL/dy over that layout.
 
-Output size per axis (PyTorch's formula):
+Output size per axis (PyTorch's formula, computed in ``window``, which convolution shares):
 
     out = floor((size + 2·padding - dilation·(kernel - 1) - 1) / stride) + 1       (ceil with ceil_mode)
 
 and with ceil_mode the last window must start inside the input or the left padding.
+
+For reading: ``nnscratch.functional.reference.max_pool2d`` computes max pooling from this formula
+with basic tensor operations only (a few lines, differentiated by autograd); the kernels below
+compute the same numbers faster.
 
 The backward of each pooling is a linear map of the upstream gradient (a scatter), and its own
 backward is the matching gather, so pooling can be differentiated twice (create_graph=True).
@@ -29,48 +33,9 @@ from .. import backend
 from ..tensor import Function, ShapeError, is_grad_enabled
 from .ops import as_tensor
 from .ops import pair as _pair
+from .window import WindowAxis
 
 # ----------------------------------------------------------------------------- geometry
-
-
-class _Axis:
-    """How windows of one spatial axis fall on the input.
-
-    Window o covers the padded positions o·s + a·d (a = 0 .. k - 1); the input sits at padded
-    positions [p, p + size). ``hi`` is the padding needed after the input so that the last window
-    fits (ceil_mode can make it larger than p, floor mode smaller); ``length`` is the padded length.
-    """
-
-    __slots__ = ("size", "k", "s", "p", "d", "out", "hi", "length")
-
-    def __init__(self, size, k, s, p, d, ceil_mode):
-        self.size, self.k, self.s, self.p, self.d = size, k, s, p, d
-        span = d * (k - 1) + 1  # the effective kernel size
-        out = (size + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
-        if ceil_mode and (out - 1) * s >= size + p:  # the last window would start in the padding
-            out -= 1
-        self.out = out
-        self.hi = max(0, (out - 1) * s + span - size - p)
-        self.length = p + size + self.hi
-
-    def offset(self, a):
-        """The padded positions seen at kernel offset a by windows 0 .. out - 1 (a strided slice)."""
-        start = a * self.d
-        return slice(start, start + (self.out - 1) * self.s + 1, self.s)
-
-    @property
-    def disjoint(self):
-        """No two windows share an input position (stride >= effective kernel size)."""
-        return self.s >= self.d * (self.k - 1) + 1
-
-    @property
-    def padded(self):
-        return self.p > 0 or self.hi > 0
-
-    @property
-    def exact(self):
-        """The windows tile the input exactly: every position is in exactly one window."""
-        return self.disjoint and not self.padded and self.out * self.s == self.size and self.s == self.k
 
 
 class _Geometry:
@@ -88,8 +53,8 @@ class _Geometry:
             raise ValueError(f"{name}: padding must be between 0 and half the kernel size (kernel_size // 2), "
                              f"got padding={(ph, pw)} for kernel_size={(kh, kw)}")
         self.shape = tuple(shape)
-        self.rows = _Axis(shape[-2], kh, sh, ph, dh, ceil_mode)
-        self.cols = _Axis(shape[-1], kw, sw, pw, dw, ceil_mode)
+        self.rows = WindowAxis(shape[-2], kh, sh, ph, dh, ceil_mode)
+        self.cols = WindowAxis(shape[-1], kw, sw, pw, dw, ceil_mode)
         if self.rows.out <= 0 or self.cols.out <= 0:
             raise ShapeError(f"{name}: the input's spatial size {shape[-2:]} is too small for kernel_size "
                              f"{(kh, kw)} with padding {(ph, pw)} and dilation {(dh, dw)}: the output would "
@@ -257,7 +222,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     order on ties (as PyTorch); overlapping windows add up. ``return_indices=True`` also returns
     the position of each maximum in its (H, W) plane, flattened (i · W + j), as int64.
     A NaN wins its window (the last NaN, as in PyTorch); a window of -inf points at its first
-    element inside the input, never at the padding.
+    element inside the input, never at the padding. ``reference.max_pool2d`` is the same in a
+    few lines of basic tensor operations.
     """
     x = _check_image(x, "max_pool2d")
     geom = _Geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")

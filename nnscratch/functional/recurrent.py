@@ -29,6 +29,10 @@ are ``once_differentiable``. (A fused per-step cell Function looped in Python wa
 1.6-1.9 times slower on row-MNIST LSTM shapes, from the per-step graph nodes and the T separate
 dL/dW_hh products.) The cells are the same function on a sequence of length 1.
 
+For reading first: ``nnscratch.functional.reference.lstm_cell`` is one LSTM step written gate by
+gate with basic tensor operations (autograd differentiates it); unrolled over the steps it gives
+what ``lstm`` gives, and tests/test_reference.py checks the outputs and gradients of both here.
+
 A Function has one output, so the sequence function returns one packed array (see
 ``_Recurrence``) that ``_run_layer`` slices into the outputs, h_n and c_n.
 
@@ -36,10 +40,11 @@ Truncated backpropagation through time: carry the state between chunks with ``.d
 ``out, (h, c) = lstm(chunk, (h.detach(), c.detach()))``.
 """
 
-import threading
+from typing import NamedTuple
 
 import numpy as np
 
+from .. import backend
 from ..tensor import Function, ShapeError, Tensor, is_grad_enabled
 from .layers import dropout as _dropout
 from .ops import as_tensor, concat, stack
@@ -56,49 +61,11 @@ def _row_sum(a2):
     return np.ones(a2.shape[0], a2.dtype) @ a2
 
 
-# ----------------------------------------------------------------------------- workspace
-# The forward pass saves several (T, N, 4H) arrays for the backward pass, which makes as many more.
-# A freshly allocated large array costs the kernel a page fault for every 4 KiB page on its first
-# write: for an LSTM on MNIST batches that was about a third of the time of a training step. So the
-# internal arrays go back to this pool when a function is done with them (after its backward, or at
-# the end of a forward that records no graph) and the next call of the same shape reuses them.
-
-_pool = {}                      # (shape, dtype) -> arrays ready for reuse
-_pool_bytes = 0
-_pool_lock = threading.Lock()   # threads (nn.DataParallel) share the pool
-POOL_LIMIT = 256 * 2 ** 20      # bytes kept at most
-POOL_PER_SHAPE = 16             # arrays kept at most per shape (a 2-layer bidirectional LSTM saves 4)
-
-
-def _take(shape, dtype):
-    """An uninitialised array of ``shape``: a pooled one if free, else a new one."""
-    global _pool_bytes
-    with _pool_lock:
-        free = _pool.get((shape, np.dtype(dtype)))
-        if free:
-            a = free.pop()
-            _pool_bytes -= a.nbytes
-            return a
-    return np.empty(shape, dtype)
-
-
-def _give(*arrays):
-    """Return internal arrays (no longer referenced anywhere else) to the pool."""
-    global _pool_bytes
-    with _pool_lock:
-        for a in arrays:
-            free = _pool.setdefault((a.shape, a.dtype), [])
-            if _pool_bytes + a.nbytes <= POOL_LIMIT and len(free) < POOL_PER_SHAPE:
-                free.append(a)
-                _pool_bytes += a.nbytes
-
-
-def clear_workspace():
-    """Free the arrays kept for reuse by the recurrent functions."""
-    global _pool_bytes
-    with _pool_lock:
-        _pool.clear()
-        _pool_bytes = 0
+# The internal arrays of the functions below (the forward pass saves several (T, N, 4H) arrays for
+# the backward pass, which makes as many more) come from ``backend``'s array pool and go back to it
+# when a function is done with them: after its backward, or at the end of a forward that records no graph.
+_take, _give = backend.take_array, backend.give_arrays
+clear_workspace = backend.clear_array_pool  # its name when the pool lived here
 
 
 # ----------------------------------------------------------------------------- whole-sequence functions
@@ -398,28 +365,58 @@ class _GRU(_Recurrence):
         return d_xw, d_hw, dh_rec, None, (d_hw, d_xw, dh, dh_z)
 
 
-_KINDS = {"rnn_tanh": _RNN, "rnn_relu": _RNN, "lstm": _LSTM, "gru": _GRU}
-_NAMES = {"rnn_tanh": "RNN", "rnn_relu": "RNN", "lstm": "LSTM", "gru": "GRU"}
+# ----------------------------------------------------------------------------- the kinds
+
+class RecurrentKind(NamedTuple):
+    """One kind of recurrent layer: PyTorch's ``name`` (the cell is ``name + "Cell"``), the
+    ``Function`` that runs one layer over a sequence, and the options it takes (the RNN's
+    nonlinearity). ``gates`` (G: W_ih is (G·H, I)) and ``has_cell`` (an LSTM's c) come from it."""
+
+    name: str
+    function: type
+    options: dict
+
+    @property
+    def gates(self):
+        return self.function.gates
+
+    @property
+    def has_cell(self):
+        return self.function.has_cell
+
+
+KINDS = {
+    "rnn_tanh": RecurrentKind("RNN", _RNN, {"nonlinearity": "tanh"}),
+    "rnn_relu": RecurrentKind("RNN", _RNN, {"nonlinearity": "relu"}),
+    "lstm": RecurrentKind("LSTM", _LSTM, {}),
+    "gru": RecurrentKind("GRU", _GRU, {}),
+}
+
+
+def rnn_kind(nonlinearity):
+    """The kind of an Elman RNN with ``nonlinearity`` 'tanh' or 'relu' ('rnn_tanh', 'rnn_relu')."""
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    return "rnn_" + nonlinearity
 
 
 def _run_layer(kind, x, h0, c0, weights, reverse=False):
     """One layer, one direction: (outputs (T, N, H), h_n (N, H), c_n (N, H) or None)."""
-    cls = _KINDS[kind]
+    spec = KINDS[kind]
     T = x.shape[0]
-    options = {"nonlinearity": kind[4:]} if cls is _RNN else {}
-    state = (h0, c0) if cls is _LSTM else (h0,)
-    y = cls.apply(x, *state, *weights, reverse=reverse, **options)
+    state = (h0, c0) if spec.has_cell else (h0,)
+    y = spec.function.apply(x, *state, *weights, reverse=reverse, **spec.options)
     new = 0 if reverse else 1
     out = y[new:new + T]
     h_n = y[0] if reverse else y[T]
-    c_n = y[T + 1] if cls is _LSTM else None
+    c_n = y[T + 1] if spec.has_cell else None
     return out, h_n, c_n
 
 
 def _check_weights(kind, weights, num_layers, directions):
     per_layer = len(weights) / (num_layers * directions)
     if per_layer not in (2, 4):
-        raise ValueError(f"{_NAMES[kind]}: expected 2 (weights) or 4 (weights and biases) tensors per layer and "
+        raise ValueError(f"{KINDS[kind].name}: expected 2 (weights) or 4 (weights and biases) tensors per layer and "
                          f"direction, i.e. {2 * num_layers * directions} or {4 * num_layers * directions}, "
                          f"got {len(weights)}")
     return int(per_layer)
@@ -451,9 +448,9 @@ def recurrent(kind, input, weights, hx=None, num_layers=1, bidirectional=False, 
     (N, T, D·H)) holds the last layer's h_t; h_n and c_n (L·D, N, H) hold each layer's and
     direction's final state, index l·D + d.
     """
-    if kind not in _KINDS:
-        raise ValueError(f"unknown recurrent kind {kind!r}; choose one of {', '.join(_KINDS)}")
-    name, is_lstm = _NAMES[kind], kind == "lstm"
+    if kind not in KINDS:
+        raise ValueError(f"unknown recurrent kind {kind!r}; choose one of {', '.join(KINDS)}")
+    name, is_lstm = KINDS[kind].name, KINDS[kind].has_cell
     directions = 2 if bidirectional else 1
     per = _check_weights(kind, weights, num_layers, directions)
     x = as_tensor(input)
@@ -520,9 +517,7 @@ def rnn(input, weights, hx=None, num_layers=1, nonlinearity="tanh", bidirectiona
         dropout=0.0, training=False):
     """Elman RNN over a sequence, h_t = tanh (or relu)(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh);
     returns (output, h_n). Arguments as in ``recurrent``."""
-    if nonlinearity not in ("tanh", "relu"):
-        raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-    return recurrent("rnn_" + nonlinearity, input, weights, hx, num_layers, bidirectional, batch_first,
+    return recurrent(rnn_kind(nonlinearity), input, weights, hx, num_layers, bidirectional, batch_first,
                      dropout, training)
 
 
@@ -544,7 +539,7 @@ def gru(input, weights, hx=None, num_layers=1, bidirectional=False, batch_first=
 
 def _cell(kind, input, state, w_ih, w_hh, b_ih, b_hh):
     """One step of a recurrent layer: the sequence function on a sequence of length 1."""
-    name = {"rnn_tanh": "RNNCell", "rnn_relu": "RNNCell", "lstm": "LSTMCell", "gru": "GRUCell"}[kind]
+    name = KINDS[kind].name + "Cell"
     x = as_tensor(input)
     H, I = w_hh.shape[1], w_ih.shape[1]
     if x.ndim not in (1, 2) or x.shape[-1] != I:
@@ -573,14 +568,13 @@ def _cell(kind, input, state, w_ih, w_hh, b_ih, b_hh):
 
 def rnn_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
     """h' = tanh (or relu)(W_ih x + b_ih + W_hh h + b_hh) for x (N, I) or (I,); hx None means zeros."""
-    if nonlinearity not in ("tanh", "relu"):
-        raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-    return _cell("rnn_" + nonlinearity, input, (hx,), w_ih, w_hh, b_ih, b_hh)
+    return _cell(rnn_kind(nonlinearity), input, (hx,), w_ih, w_hh, b_ih, b_hh)
 
 
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One LSTM step: (h', c') from x and hx = (h, c) (None means zeros);
-    c' = f * c + i * g, h' = o * tanh(c') with the gates of the module docstring."""
+    c' = f * c + i * g, h' = o * tanh(c') with the gates of the module docstring (read gate by gate
+    in ``reference.lstm_cell``)."""
     h, c = (None, None) if hx is None else hx
     return _cell("lstm", input, (h, c), w_ih, w_hh, b_ih, b_hh)
 

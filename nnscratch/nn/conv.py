@@ -6,8 +6,9 @@ import numpy as np
 from .. import backend
 from .. import functional as F
 from ..functional.ops import pair as _pair
+from ..functional.window import conv_padding
 from . import init
-from .layers import _factory
+from .module import apply_factory_arguments as _factory
 from .module import Module, Parameter
 
 
@@ -80,24 +81,17 @@ class Conv2d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None, *, init="default"):
-        if isinstance(padding, str) and padding not in ("same", "valid"):
-            raise ValueError(f"Conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-        if padding == "same" and _pair(stride, "stride") != (1, 1):
-            raise ValueError(f"Conv2d: padding='same' needs stride 1, got stride={stride}")
+        if isinstance(padding, str):  # an unknown name, or 'same' with a stride, fails here rather than in forward
+            conv_padding(padding, _pair(kernel_size, "kernel_size"), _pair(stride, "stride"),
+                         _pair(dilation, "dilation"), "Conv2d")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, init,
                          transposed=False, padding_mode=padding_mode)
         _factory(self, device, dtype)
 
     def _explicit_padding(self):
         """(left, right, top, bottom) for F.pad: the padding a non-'zeros' padding_mode adds itself."""
-        if self.padding == "valid":
-            return (0, 0, 0, 0)
-        if self.padding == "same":  # total d·(k - 1), the extra one on the right/bottom as in PyTorch
-            (kh, kw), (dh, dw) = self.kernel_size, self.dilation
-            th, tw = dh * (kh - 1), dw * (kw - 1)
-            return (tw // 2, tw - tw // 2, th // 2, th - th // 2)
-        ph, pw = self.padding
-        return (pw, pw, ph, ph)
+        rows, cols = conv_padding(self.padding, self.kernel_size, self.stride, self.dilation, "Conv2d")
+        return cols + rows
 
     def forward(self, x):
         if self.padding_mode != "zeros":

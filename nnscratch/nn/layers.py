@@ -1,5 +1,6 @@
-"""Layers with weights or state: Linear, BatchNorm1d, LayerNorm, Embedding, Dropout, Flatten,
-Unflatten, Identity and the Residual wrapper."""
+"""Layers with weights or state: Linear, Standardize, Embedding, Flatten, Unflatten, Identity and the
+Residual wrapper. (BatchNorm1d and LayerNorm are in ``normalization``, Dropout in ``dropout``; they
+are importable from here too.)"""
 
 import numpy as np
 
@@ -8,18 +9,14 @@ from .. import functional as F
 from ..tensor import ShapeError
 from . import functional as nnF
 from . import init
-from .module import Module, Parameter, check_device
+from .dropout import Dropout  # noqa: F401  (its old home)
+from .module import Module, Parameter
+from .module import apply_factory_arguments as _factory
+from .normalization import BatchNorm1d, LayerNorm  # noqa: F401  (their old home)
 
 
 def _empty(*shape):
     return Parameter(np.zeros(shape, dtype=backend.get_default_dtype()))
-
-
-def _factory(module, device=None, dtype=None):
-    """PyTorch's ``device=`` / ``dtype=`` constructor arguments: the CPU only, a float dtype."""
-    check_device(device, type(module).__name__)
-    if dtype is not None:
-        module.to(dtype=dtype)
 
 
 class Linear(Module):
@@ -101,90 +98,6 @@ class Unflatten(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
-
-
-class Dropout(Module):
-    """Inverted dropout: in training, zero each element with probability p and scale the rest by
-    1 / (1 - p); in evaluation, the identity."""
-
-    def __init__(self, p=0.5, inplace=False):
-        super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"dropout probability must be in [0, 1], got {p}")
-        self.p, self.inplace = p, inplace
-
-    def forward(self, x):
-        return nnF.dropout(x, self.p, self.training, self.inplace)
-
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
-
-
-class _BatchNorm(Module):
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
-                 dtype=None, *, bias=True):
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        floats = backend.get_default_dtype()
-        self.register_parameter("weight", Parameter(np.ones(num_features, floats)) if affine else None)
-        self.register_parameter("bias", Parameter(np.zeros(num_features, floats)) if affine and bias else None)
-        if track_running_stats:
-            self.register_buffer("running_mean", np.zeros(num_features, floats))
-            self.register_buffer("running_var", np.ones(num_features, floats))
-            self.register_buffer("num_batches_tracked", np.zeros((), np.int64))
-        else:
-            self.running_mean = self.running_var = self.num_batches_tracked = None
-        _factory(self, device, dtype)
-
-    def _check_input(self, x):
-        if x.ndim not in self._ndims or x.shape[1] != self.num_features:
-            raise ShapeError(f"{type(self).__name__}({self.num_features}) expects input with "
-                               f"{' or '.join(map(str, self._ndims))} axes and {self.num_features} channels "
-                               f"on axis 1, got shape {tuple(x.shape)}")
-
-    def forward(self, x):
-        self._check_input(x)
-        momentum = self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
-            if momentum is None:  # a cumulative average of the batch statistics, as in PyTorch
-                momentum = 1.0 / float(self.num_batches_tracked.data)
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training or not self.track_running_stats, momentum, self.eps)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
-
-
-class BatchNorm1d(_BatchNorm):
-    """Batch normalisation of (N, C) or (N, C, L) inputs, per feature C:
-    y = γ (x - μ_batch) / sqrt(σ²_batch + eps) + β in training (running estimates updated with
-    ``momentum``), with the running estimates in evaluation."""
-
-    _ndims = (2, 3)
-
-
-class LayerNorm(Module):
-    """y = γ (x - μ) / sqrt(σ² + eps) + β with μ, σ² over the last axes (``normalized_shape``) of
-    each sample."""
-
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
-        super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
-        floats = backend.get_default_dtype()
-        self.register_parameter("weight", Parameter(np.ones(shape, floats)) if elementwise_affine else None)
-        self.register_parameter("bias", Parameter(np.zeros(shape, floats)) if elementwise_affine and bias else None)
-        _factory(self, device, dtype)
-
-    def forward(self, x):
-        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
-
-    def extra_repr(self):
-        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
-                f"bias={self.bias is not None}")
 
 
 class Embedding(Module):

@@ -2,7 +2,9 @@
 
 from .activation import activation as make_activation
 from .containers import Sequential
-from .layers import BatchNorm1d, Dropout, Linear
+from .dropout import Dropout
+from .layers import Linear
+from .normalization import BatchNorm1d
 
 
 class MLP(Sequential):

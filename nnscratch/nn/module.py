@@ -375,6 +375,13 @@ def check_device(device, where="nnscratch"):
                            f"device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')")
 
 
+def apply_factory_arguments(module, device=None, dtype=None):
+    """PyTorch's ``device=`` / ``dtype=`` constructor arguments of a layer: the CPU only, a float dtype."""
+    check_device(device, type(module).__name__)
+    if dtype is not None:
+        module.to(dtype=dtype)
+
+
 def check_float_dtype(dtype, where="nnscratch"):
     """``dtype`` if nnscratch computes in it (float32, float64); a clear error for float16 and others."""
     dtype = np.dtype(dtype)

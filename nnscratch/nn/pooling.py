@@ -1,11 +1,11 @@
-"""The layers of a convolutional network besides the convolution: MaxPool2d, AvgPool2d,
-AdaptiveAvgPool2d, Dropout2d and BatchNorm2d, with PyTorch's arguments (see
-``nnscratch.functional.pooling`` for how pooling is computed)."""
+"""Pooling layers: MaxPool2d, AvgPool2d and AdaptiveAvgPool2d, with PyTorch's arguments (see
+``nnscratch.functional.pooling`` for how pooling is computed). BatchNorm2d and Dropout2d, which
+lived here once, are in ``normalization`` and ``dropout`` and still importable from here."""
 
 from .. import functional as F
-from . import functional as nnF
-from .layers import Dropout, _BatchNorm
+from .dropout import Dropout2d  # noqa: F401  (its old home)
 from .module import Module
+from .normalization import BatchNorm2d  # noqa: F401  (its old home)
 
 
 class MaxPool2d(Module):
@@ -63,19 +63,3 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
-
-
-class Dropout2d(Dropout):
-    """Channel dropout: in training, zero each whole channel x[n, c] with probability p and scale the
-    others by 1 / (1 - p); in evaluation, the identity."""
-
-    def forward(self, x):
-        return nnF.dropout2d(x, self.p, self.training, self.inplace)
-
-
-class BatchNorm2d(_BatchNorm):
-    """Batch normalisation of images (N, C, H, W), per channel C over the batch and both spatial axes:
-    y = γ (x - μ_batch) / sqrt(σ²_batch + eps) + β in training (running estimates updated with
-    ``momentum``, σ² unbiased there), with the running estimates in evaluation."""
-
-    _ndims = (4,)

@@ -17,10 +17,9 @@ from .. import backend
 from ..functional import recurrent as R
 from ..tensor import ShapeError
 from . import init
-from .layers import Linear, _factory
+from .layers import Linear
+from .module import apply_factory_arguments as _factory
 from .module import Module, Parameter
-
-_GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 
 def _param(*shape):
@@ -38,7 +37,7 @@ class _CellBase(Module):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         self._kind = kind
-        gh = _GATES[kind] * hidden_size
+        gh = R.KINDS[kind].gates * hidden_size
         self.weight_ih = _param(gh, input_size)
         self.weight_hh = _param(gh, hidden_size)
         self.register_parameter("bias_ih", _param(gh) if bias else None)
@@ -64,9 +63,7 @@ class RNNCell(_CellBase):
     Parameters: weight_ih (H, I), weight_hh (H, H), bias_ih (H,), bias_hh (H,)."""
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__("rnn_" + nonlinearity, input_size, hidden_size, bias, device, dtype)
+        super().__init__(R.rnn_kind(nonlinearity), input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
@@ -115,7 +112,7 @@ class _RNNBase(Module):
         self._kind = kind
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, dropout, bidirectional
-        gh = _GATES[kind] * hidden_size
+        gh = R.KINDS[kind].gates * hidden_size
         directions = 2 if bidirectional else 1
         self._weight_names = []
         for layer in range(num_layers):
@@ -170,9 +167,7 @@ class RNN(_RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__("rnn_" + nonlinearity, input_size, hidden_size, num_layers, bias, batch_first, dropout,
+        super().__init__(R.rnn_kind(nonlinearity), input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, device, dtype)
         self.nonlinearity = nonlinearity
 

@@ -21,7 +21,7 @@ import threading
 
 from .. import backend
 from ..data.mnist import DATASETS as IMAGE_DATASETS
-from ..runner import load_model, load_weights
+from ..app.rundir import load_model, load_weights
 from ..train.callbacks import Callback
 from ..train.checkpoint import load_checkpoint
 from .images import InputError

@@ -1,4 +1,5 @@
-"""Drive the playground in a headless Chromium (the browser test and the README screenshot).
+"""Drive the playground in a headless Chromium: a test helper (tests/test_serve_browser.py), also
+used by docs/playground_screenshot.py for the README's screenshot. Not part of the package.
 
 Uses Selenium with the system's Chromium and chromedriver (Debian: ``apt-get install chromium
 chromium-driver``); nothing is downloaded: the driver's path is given, so Selenium Manager never

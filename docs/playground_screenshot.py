@@ -1,21 +1,25 @@
-"""Take the README's screenshot of the playground (docs/playground.png).
+"""Take the screenshot of the playground in docs/playground.md (docs/playground.png).
 
     NNSCRATCH_DATA=... python docs/playground_screenshot.py RUN_DIR [RUN_DIR ...] [--out docs/playground.png]
 
-Serves the run directories, trains a short live run beside them (seed 003's 784-16-16-10
-network, 5 epochs on 5,000 MNIST images, streamed to the page as ``nnscratch train --serve``
+Serves the run directories, trains a short live run beside them (the 784-16-16-10 network of
+the gradient-descent lesson, 5 epochs on 5,000 MNIST images, streamed to the page as ``nnscratch train --serve``
 does), draws a '2' on the canvas with pointer events in headless Chromium, hovers the most active
 hidden unit and saves the whole page. Needs Debian's chromium and chromium-driver, and selenium.
 """
 
 import argparse
+import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 from nnscratch.runner import train_run
 from nnscratch.serve import LiveFeed, make_server, start_in_thread
-from nnscratch.serve.browser import draw_stroke, open_browser, prediction_count, wait_for, wait_until_idle
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the browser driver is a test helper
+from browser import draw_stroke, open_browser, prediction_count, wait_for, wait_until_idle  # noqa: E402
 from nnscratch.serve.store import RefreshStore
 from nnscratch.train.callbacks import MetricsPublisher
 

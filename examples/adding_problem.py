@@ -7,7 +7,7 @@ end of the sequence.
 
 A plain tanh RNN cannot learn this: the gradient of the final loss with respect to an early
 hidden state, dL/dh_t = dL/dh_T · Π_k (dh_{k+1}/dh_k), is a product of T - t Jacobians that
-shrinks exponentially (the vanishing gradient, seed notes 4.3.3). The LSTM's cell state
+shrinks exponentially (the vanishing gradient). The LSTM's cell state
 c_t = f · c_{t-1} + i · g carries the gradient along an additive path gated by f, so it does not
 vanish; the GRU's update h_t = (1 - z) · n + z · h_{t-1} does the same.
 

@@ -25,7 +25,6 @@ from .tensor import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTenso
                      from_numpy, full, full_like, grad, is_grad_enabled, linspace, no_grad, ones, ones_like, rand,
                      rand_like, randint, randn, randn_like, randperm, set_grad_enabled, tensor, zeros, zeros_like)
 
-bool = backend.bool_
-# PyTorch's dtype aliases that are also Python builtins' names (torch.float is float32, torch.int int32)
-float = backend.float_
-int = backend.int_
+# torch.bool, torch.float (float32) and torch.int (int32) are API, so they are attributes here; they are
+# also the names of builtins, so they are bound last, where no code of this module can mistake them.
+from .backend import bool_ as bool, float_ as float, int_ as int  # noqa: E402,A001

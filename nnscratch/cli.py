@@ -17,6 +17,11 @@ class UsageError(Exception):
     """A mistake on the command line (exit status 2)."""
 
 
+# The errors a command reports in one line (a bad file, value or setting, a missing package); any
+# other exception is a bug and keeps its traceback.
+EXPECTED_ERRORS = (OSError, ValueError, KeyError, ImportError, FloatingPointError)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one clear line instead of argparse's usage block
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
@@ -79,9 +84,51 @@ def _positive_float(text):
     return value
 
 
+def _and(names):
+    """'a', 'a and b', 'a, b and c'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+# How the command line reads each kind of architecture option (nnscratch.app.architectures.OPTIONS).
+_OPTION_KINDS = {"sizes": dict(type=_csv_ints), "fraction": dict(type=_fraction), "count": dict(type=_positive_int),
+                 "flag": dict(action="store_true", default=None)}
+
+
+def _add_architecture_options(parser):
+    """The options only some presets take, each with the presets that take it (and its default when
+    one preset does), from the architectures' records."""
+    from .app.architectures import OPTIONS
+    from .presets import PRESETS, presets_taking
+    group = parser.add_argument_group("options of some presets only")
+    for name, option in OPTIONS.items():
+        if option.kind is None:
+            continue
+        presets = presets_taking(name)
+        default = PRESETS[presets[0]].get(name) if len(presets) == 1 and option.kind != "flag" else None
+        kind = dict(choices=list(option.choices)) if option.kind == "choice" else dict(_OPTION_KINDS[option.kind])
+        if option.metavar:
+            kind["metavar"] = option.metavar
+        group.add_argument(option.flag(name), **kind,
+                           help=f"{_and(presets)} preset{'s' if len(presets) > 1 else ''}: {option.help}"
+                                + (f" (default {default})" if default is not None else ""))
+
+
+# The train options that are run settings (train_run's overrides), besides the architecture options.
+_SETTINGS = ("optimizer", "lr", "epochs", "batch_size", "weight_decay", "augment", "validation_split", "schedule",
+             "patience", "clip_grad_norm", "seed", "limit", "threads")
+
+
+def _overrides(args):
+    """The run settings given on the command line (None where not given)."""
+    from .app.architectures import OPTIONS
+    return {k: getattr(args, k) for k in (*_SETTINGS, *(k for k, o in OPTIONS.items() if o.kind is not None))}
+
+
 def build_parser():
+    from .app.builders import OPTIMIZERS, SCHEDULES
+    from .app.datasets import dataset_names
+    from .app.rundir import CONFIG, LAST, MODEL, SUMMARY
     from .presets import PRESETS
-    from .runner import OPTIMIZERS, SCHEDULES, dataset_names
 
     parser = _Parser(prog="nnscratch",
                      description="Deep learning from first principles on NumPy: train networks on MNIST and "
@@ -91,22 +138,18 @@ def build_parser():
 
     train = commands.add_parser(
         "train", help="train a network and write a run directory",
-        description="Train a preset network on a dataset. Writes config.json, history.csv/.json, model.npz "
-                    "(best), last.npz, loss/accuracy/confusion/mistakes plots and summary.txt into the run "
+        description=f"Train a preset network on a dataset. Writes {CONFIG}, history.csv/.json, {MODEL} "
+                    f"(best), {LAST}, loss/accuracy/confusion/mistakes plots and {SUMMARY} into the run "
                     "directory. Presets: " + "; ".join(f"{k}: {v['description']}" for k, v in PRESETS.items()))
     train.add_argument("dataset", nargs="?", choices=dataset_names(), metavar="DATASET",
                        help=f"one of {', '.join(dataset_names())} (default mnist)")
     train.add_argument("--model", choices=list(PRESETS), help="preset (default mlp)")
-    train.add_argument("--hidden", type=_csv_ints, help="hidden layer sizes, e.g. 256,256")
-    train.add_argument("--activation", choices=["relu", "sigmoid", "tanh", "leaky_relu"])
     train.add_argument("--optimizer", choices=list(OPTIMIZERS))
     train.add_argument("--lr", type=_learning_rate, help="learning rate (a finite number > 0)")
     train.add_argument("--schedule", choices=list(SCHEDULES), help="learning-rate schedule over the epochs")
     train.add_argument("--epochs", type=_positive_int)
     train.add_argument("--batch-size", type=_positive_int)
-    train.add_argument("--dropout", type=_fraction)
     train.add_argument("--weight-decay", type=_non_negative_float, help="L2 weight decay (>= 0)")
-    train.add_argument("--batchnorm", action="store_true", default=None, help="batch norm after hidden layers")
     train.add_argument("--augment", action="store_true", default=None, help="random shifts and rotations")
     train.add_argument("--validation-split", type=_fraction, help="fraction of the training set held out")
     train.add_argument("--patience", type=_positive_int, help="early stopping after this many epochs without "
@@ -115,8 +158,8 @@ def build_parser():
     train.add_argument("--seed", type=int, help="random seed (default 0)")
     train.add_argument("--threads", type=_positive_int, metavar="N",
                        help="compute each batch as N slices in parallel threads (default: one per core for the "
-                            "cnn, lenet5 and deep-cnn presets, else 1; with batch norm each slice has its own "
-                            "batch statistics)")
+                            f"{_and([k for k, v in PRESETS.items() if v.get('threads') == 'cores'])} presets, else 1; "
+                            "with batch norm each slice has its own batch statistics)")
     train.add_argument("--limit", type=_positive_int, metavar="N", help="train on the first N samples only")
     train.add_argument("--out", metavar="DIR", help="run directory (default runs/DATASET-MODEL-TIME)")
     train.add_argument("--resume", action="store_true",
@@ -125,11 +168,6 @@ def build_parser():
     train.add_argument("--fine-tune-from", metavar="RUN", help="start a new run (in --out) from the weights and "
                                                                "settings of RUN; the options given change them")
     train.add_argument("--quiet", action="store_true", help="no progress output")
-    train.add_argument("--pretrain-epochs", type=_positive_int, metavar="N",
-                       help="dbn preset: epochs of unsupervised pre-training per RBM (default 10)")
-    train.add_argument("--cd-k", type=_positive_int, metavar="K", help="dbn preset: Gibbs steps per update, CD-k (default 1)")
-    train.add_argument("--pcd", action="store_true", default=None,
-                       help="dbn preset: persistent contrastive divergence (chains kept between mini-batches)")
     train.add_argument("--serve", action="store_true", help="open the playground (a local web page) and stream "
                                                              "the loss/accuracy curves to it while training")
     train.add_argument("--host", default="127.0.0.1", help="with --serve: address to listen on (default 127.0.0.1)")
@@ -138,6 +176,7 @@ def build_parser():
                        help="data-parallel training over MPI: start with 'mpiexec -n N nnscratch train ... "
                             "--distributed' (needs pip install 'nnscratch[mpi]'); --batch-size stays the global "
                             "batch, split over the N processes")
+    _add_architecture_options(train)
     train.set_defaults(run=_train)
 
     ev = commands.add_parser("eval", help="evaluate a trained model on its test set",
@@ -168,7 +207,7 @@ def build_parser():
     data.add_argument("name", nargs="?", help="dataset (default: all)")
     data.set_defaults(run=_data)
 
-    check = commands.add_parser("check", help="verify autograd on the seeds' simpleNet against numerical gradients")
+    check = commands.add_parser("check", help="verify autograd on simpleNet (Deep Learning from Scratch, 4.4.2) against numerical gradients")
     check.set_defaults(run=_check)
 
     serve = commands.add_parser(
@@ -235,10 +274,7 @@ def build_parser():
 
 def _train(args):
     from .runner import train_run
-    overrides = {k: getattr(args, k) for k in ("hidden", "activation", "optimizer", "lr", "epochs", "batch_size",
-                                               "dropout", "weight_decay", "batchnorm", "augment", "validation_split", "schedule",
-                                               "patience", "clip_grad_norm", "seed", "limit", "threads",
-                                               "pretrain_epochs", "cd_k", "pcd")}
+    overrides = _overrides(args)
     if args.resume and not args.out:
         raise UsageError("nnscratch train: --resume needs --out DIR, the run directory to continue")
     if getattr(args, "serve", False):
@@ -268,7 +304,7 @@ def _train(args):
 
 def _abort_ranks(comm, error):
     """Print the error of this rank and end every rank of the MPI job (exit status 1)."""
-    if not isinstance(error, (OSError, ValueError, KeyError, ImportError, FloatingPointError, KeyboardInterrupt)):
+    if not isinstance(error, (*EXPECTED_ERRORS, KeyboardInterrupt)):
         import traceback
         traceback.print_exception(type(error), error, error.__traceback__)
     message = str(error).strip().strip('"') or type(error).__name__
@@ -280,14 +316,12 @@ def _abort_ranks(comm, error):
 def _train_serving(args, overrides):
     """train --serve: the playground runs in a thread, fed each epoch (and a few times a second) by a
     MetricsPublisher; it stays open after training until Ctrl-C."""
-    import time
-
+    from .app.rundir import default_run_dir
     from .runner import train_run
     from .serve import LiveFeed, announce, make_server, start_in_thread
     from .serve.store import RefreshStore
     from .train.callbacks import MetricsPublisher
-    out = args.out or os.path.join("runs", f"{args.dataset or 'mnist'}-{args.model or 'mlp'}-"
-                                           f"{time.strftime('%Y%m%d-%H%M%S')}")
+    out = args.out or default_run_dir(args.dataset, args.model)
     os.makedirs(out, exist_ok=True)
     feed = LiveFeed()
     server = make_server([out], args.host, args.port, feed=feed)
@@ -299,7 +333,8 @@ def _train_serving(args, overrides):
         feed.publish({"type": "run", "dataset": args.dataset, "model": args.model, "out": out,
                       "model_id": os.path.basename(os.path.normpath(out))})
         try:
-            result = train_run(args.dataset, args.model, out=out, resume=args.resume, verbose=not args.quiet,
+            result = train_run(args.dataset, args.model, out=out, resume=args.resume,
+                               fine_tune_from=args.fine_tune_from, verbose=not args.quiet,
                                callbacks=[RefreshStore(server.store, os.path.join(out, "model.npz")),
                                           MetricsPublisher(feed.publish)], **overrides)
         except Exception as e:
@@ -345,7 +380,9 @@ def _serve(args):
 
 
 def _eval(args):
-    from .runner import load_data, load_model, test_report
+    from .app.datasets import load_data
+    from .app.report import test_report
+    from .app.rundir import load_model
     network, config = load_model(args.model)
     settings = config["settings"]
     data = load_data(settings["dataset"])
@@ -367,7 +404,7 @@ def _predict(args):
 
     from .data.mnist import DATASETS as IMAGE_DATASETS
     from .data.preprocess import check_ink, read_image, to_mnist
-    from .runner import load_model
+    from .app.rundir import load_model
     from .train import predict_proba
     network, config = load_model(args.model)
     classes = config.get("classes") or [str(i) for i in range(10)]
@@ -394,7 +431,7 @@ def _predict(args):
 
 
 def _info(args):
-    from .runner import load_model, model_path
+    from .app.rundir import load_model, model_path
     network, config = load_model(args.model)
     print(f"{model_path(args.model)}")
     print(network.summary())
@@ -444,7 +481,7 @@ def _data(args):
 
 
 def _check(args):
-    """Backprop vs numerical differentiation on the seeds' simpleNet (W 2x3, x = [0.6, 0.9], t = 2)."""
+    """Backprop vs numerical differentiation on the book's simpleNet (ch. 4; W 2x3, x = [0.6, 0.9], t = 2)."""
     import numpy as np
 
     from . import functional as F
@@ -514,6 +551,8 @@ def main(argv=None):
         if args.command is None:
             parser.print_help()
             return 0
+        from .backend import keep_freed_memory
+        keep_freed_memory()  # this process is nnscratch's own: let malloc keep freed memory for the next step
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning  # one line, without the source file and line
             return args.run(args)
@@ -523,7 +562,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("nnscratch: interrupted", file=sys.stderr)
         return 130
-    except (OSError, ValueError, KeyError, ImportError, FloatingPointError) as e:
+    except EXPECTED_ERRORS as e:
         message = str(e).strip().strip('"') or type(e).__name__
         print(f"nnscratch: error: {message}", file=sys.stderr)
         return 1

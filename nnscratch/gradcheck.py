@@ -1,6 +1,6 @@
 """Numerical differentiation, gradient descent on plain functions, and gradient checking.
 
-``numerical_diff``, ``numerical_gradient`` and ``gradient_descent`` are the seeds' functions
+``numerical_diff``, ``numerical_gradient`` and ``gradient_descent`` are *Deep Learning from Scratch*'s (ch. 4) functions
 (chapter 4 of *Deep Learning from Scratch*), generalised to arrays of any shape.
 ``gradcheck`` uses the same central difference to prove that autograd's gradients are right.
 """

@@ -1,7 +1,7 @@
 """Tensor: an array that remembers how it was computed, so that gradients can flow back.
 
-Forward.  Every operation is a ``Function`` (see ``functional.py``). ``Function.apply`` runs the
-operation's ``forward`` on plain NumPy arrays and wraps the result in a new ``Tensor``. When grad
+Forward.  Every operation is a ``Function`` (see the ``functional`` package). ``Function.apply`` runs
+the operation's ``forward`` on plain NumPy arrays and wraps the result in a new ``Tensor``. When grad
 mode is on and an input requires a gradient, the function is recorded as the result's
 ``creator`` and keeps its inputs: the recorded functions form a graph from every result back to
 the leaves (tensors made by the user, such as weights).

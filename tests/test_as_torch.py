@@ -1,6 +1,6 @@
 """The as-torch import hook: `import torch` / `import torchvision` answered by nnscratch, the
-`nnscratch as-torch SCRIPT` command, and the PyTorch snippets of the source notes (the PyTorch
-textbook chapter and the neural-network introduction) printing what real PyTorch prints."""
+`nnscratch as-torch SCRIPT` command, and the PyTorch snippets of the PyTorch textbook chapter and the
+neural-network introduction printing what real PyTorch prints."""
 
 import contextlib
 import io

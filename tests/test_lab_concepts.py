@@ -1,6 +1,6 @@
 """The concept lab: the registry, the CLI, and the numbers of demos 1-9 (loss functions ...
-weight initialisation), checked against the seeds' worked values, closed forms, brute force and
-an independent NumPy backprop. Rendering is checked once per demo with the Agg backend."""
+weight initialisation), checked against the worked values of Deep Learning from Scratch and the
+lessons, closed forms, brute force and an independent NumPy backprop. Rendering is checked once per demo with the Agg backend."""
 
 import math
 import os

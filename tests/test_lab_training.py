@@ -224,7 +224,7 @@ def test_backprop_vs_numerical_full_check_on_a_small_hidden_layer():
 # ----------------------------------------------------------------------------- 16 how a network learns
 
 @needs_mnist
-def test_how_a_network_learns_cost_is_the_seeds_sum_of_squares():
+def test_how_a_network_learns_cost_is_the_lessons_sum_of_squares():
     n = result("how-a-network-learns").numbers
     assert n["parameters"] == 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10 == 13_002
     x, t, _, _ = batch_modes.mnist_subset(2000, 500, 0)

@@ -109,8 +109,8 @@ def test_residual_block_gradients_equal_numerical_ones(stride, c_out, rng):
 
 
 def test_residual_connection_keeps_the_gradient_of_a_deep_stack(rng):
-    """Seed 004: the skip path carries the gradient past layers that would shrink it. Twenty
-    blocks deep, the input still gets a gradient of the same order as the output's."""
+    """The introduction to neural networks: the skip path carries the gradient past layers that
+    would shrink it. Twenty blocks deep, the input still gets a gradient of the same order as the output's."""
     ns.manual_seed(0)
     stack = nn.Sequential(*[models.ResidualBlock(4, 4) for _ in range(20)])
     x = ns.tensor(rng.standard_normal((4, 4, 6, 6)).astype(np.float32), requires_grad=True)

@@ -1,4 +1,4 @@
-"""Module mechanics, the seeds' losses and perceptrons, dropout statistics, init, save/load."""
+"""Module mechanics, the book's losses and perceptrons, dropout statistics, init, save/load."""
 
 import os
 
@@ -9,7 +9,7 @@ import nnscratch as ns
 import nnscratch.functional as F
 import nnscratch.nn as nn
 
-# ----------------------------------------------------------------------------- the seeds' losses
+# ----------------------------------------------------------------------------- the book's losses (Deep Learning from Scratch, ch. 4)
 
 T_ONE_HOT = np.eye(10)[2]
 Y_RIGHT = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from nnscratch import runner
+from nnscratch.app import report
 from nnscratch.cli import main
 from nnscratch.train import load_checkpoint
 
@@ -22,7 +23,7 @@ class Killed(BaseException):
 
 @pytest.fixture(autouse=True)
 def no_plots(monkeypatch):
-    monkeypatch.setattr(runner, "write_plots", lambda *args: None)  # matplotlib's time is not what is tested
+    monkeypatch.setattr(report, "write_plots", lambda *args: None)  # matplotlib's time is not what is tested
 
 
 def _state(path):
@@ -68,7 +69,7 @@ def uninterrupted(tmp_path_factory):
     """The run without a kill, and how many checkpoint writes it made."""
     out = tmp_path_factory.mktemp("uninterrupted") / "run"
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setattr(runner, "write_plots", lambda *args: None)
+        monkeypatch.setattr(report, "write_plots", lambda *args: None)
         writes = _killing_replace(monkeypatch, kill_at=0, before=False)
         runner.train_run("spirals", out=str(out), **SETTINGS)
     return out, writes[0]

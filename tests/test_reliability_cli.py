@@ -8,7 +8,7 @@ import pytest
 
 from nnscratch import nn, optim
 from nnscratch import functional as F
-from nnscratch import runner
+from nnscratch.app import report
 from nnscratch.cli import main
 from nnscratch.data import DataLoader, TensorDataset, toy
 from nnscratch.train import fit
@@ -16,7 +16,7 @@ from nnscratch.train import fit
 
 @pytest.fixture(autouse=True)
 def no_plots(monkeypatch):
-    monkeypatch.setattr(runner, "write_plots", lambda *args: None)
+    monkeypatch.setattr(report, "write_plots", lambda *args: None)
 
 
 def _spirals(tmp_path, *options):

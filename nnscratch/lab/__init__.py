@@ -1,4 +1,4 @@
-"""The concept lab: one small module per idea of the source notes, each a ``run(seed=0,
+"""The concept lab: one small module per idea of how networks learn, each a ``run(seed=0,
 full=False)`` returning a :class:`Result` (numbers, a short report, figures).
 
 ``nnscratch.lab.run("gradient-descent").numbers`` computes; ``.save("out/")`` draws the PNGs.

@@ -1,4 +1,4 @@
-"""Why the loss, not the accuracy, is what training minimises (seeds 000/001).
+"""Why the loss, not the accuracy, is what training minimises (*Deep Learning from Scratch*, 4.2.5).
 
 Training moves each weight by the derivative of the objective. Nudge one weight of a classifier:
 the cross-entropy loss changes a little for every nudge, but the accuracy (the fraction of the

@@ -1,5 +1,5 @@
-"""Activation functions and their derivatives (seed 004): step, sigmoid, tanh, ReLU, Leaky ReLU
-and softmax.
+"""Activation functions and their derivatives (the introduction to neural networks): step, sigmoid,
+tanh, ReLU, Leaky ReLU and softmax.
 
 The derivative is what backpropagation multiplies by at every layer. The step's is 0 (except at
 0, where it does not exist): nothing flows back. The sigmoid's, σ'(x) = σ(x)(1 - σ(x)), peaks at

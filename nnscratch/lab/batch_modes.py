@@ -1,4 +1,4 @@
-"""Batch gradient descent vs stochastic vs mini-batch, on the same problem (seed 002, 4.2.3).
+"""Batch gradient descent vs stochastic vs mini-batch, on the same problem (the PyTorch textbook chapter, 4.2.3).
 
 Softmax regression (one Linear 784→10 layer, cross-entropy, a convex loss) on ``n_train`` MNIST
 images, plain SGD with the same learning rate for all three; only the batch size differs:

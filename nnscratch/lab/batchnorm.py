@@ -1,4 +1,5 @@
-"""Batch normalisation: training curves with and without it (seed 004, 2.3; the book's 6.3).
+"""Batch normalisation: training curves with and without it (the introduction to neural networks,
+2.3; *Deep Learning from Scratch*, 6.3).
 
 The book's experiment (``batch_norm_test.py``): a 784-100x5-10 ReLU network trained with SGD
 (lr 0.01, batch 100) on 1,000 MNIST images for 20 epochs, its weights drawn from N(0, s²) for

@@ -1,4 +1,5 @@
-"""Gradient descent x <- x - lr·∇f(x) on f = x0² + x1² from (-3, 4), 100 steps (seed 001).
+"""Gradient descent x <- x - lr·∇f(x) on f = x0² + x1² from (-3, 4), 100 steps
+(*Deep Learning from Scratch*, 4.4.1).
 
 With lr = 0.1 every step multiplies x by (1 - 2·0.1) = 0.8: the first step goes to (-2.4, 3.2)
 and after 100 steps x is about (-6.1e-10, 8.1e-10), the minimum. With lr = 10 the factor is

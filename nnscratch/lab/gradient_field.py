@@ -1,4 +1,4 @@
-"""The gradient as a vector field (seed 001): for f(x0, x1) = x0² + x1² the gradient is
+"""The gradient as a vector field (*Deep Learning from Scratch*, 4.4): for f(x0, x1) = x0² + x1² the gradient is
 (2x0, 2x1), so at (3, 4), (0, 2) and (3, 0) it is (6, 8), (0, 4) and (6, 0). Drawn as -∇f, every
 arrow points at the minimum (0, 0), and is longer the farther the point is: the gradient's
 negative is the direction in which f falls fastest.

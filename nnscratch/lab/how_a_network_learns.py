@@ -1,4 +1,4 @@
-"""How a network learns (seed 003, after 3Blue1Brown's "Gradient descent, how neural networks learn").
+"""How a network learns (the gradient-descent lesson after 3Blue1Brown's "Gradient descent, how neural networks learn").
 
 The network of the seed: 784 pixels - 16 - 16 - 10 outputs, sigmoid everywhere, 13,002 weights
 and biases (784·16 + 16 + 16·16 + 16 + 16·10 + 10). Its cost for one image is the seed's

@@ -1,4 +1,4 @@
-"""The learning rate: too small, good, too large (seed 001: "학습률", the book's 4.4.1).
+"""The learning rate: too small, good, too large (*Deep Learning from Scratch*, 4.4.1).
 
 The same network (784-50-10 tanh, Xavier init, the same initial weights and the same batches) is
 trained with plain SGD for a fixed number of steps at learning rates from 1e-3 to 30 on a small

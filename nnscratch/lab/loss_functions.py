@@ -1,4 +1,4 @@
-"""Loss functions on the seeds' two example outputs (seed 001): both guess over the digits 0-9,
+"""Loss functions on the two example outputs of *Deep Learning from Scratch*, 4.2: both guess over the digits 0-9,
 the answer is 2. The first puts 0.6 on the 2, the second 0.6 on the 7 (and 0.1 on the 2).
 
 Sum of squares E = ½ Σ_k (y_k - t_k)² gives 0.0975 and 0.5975; cross-entropy E = -Σ_k t_k log y_k
@@ -12,7 +12,7 @@ from .. import functional as F
 from ..tensor import tensor
 from .base import Result
 
-TITLE = "sum of squares and cross-entropy on the seeds' two outputs, and the -log y curve"
+TITLE = "sum of squares and cross-entropy on the book's two outputs, and the -log y curve"
 
 T = [0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
 Y_GOOD = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0]  # highest output at 2: right
@@ -20,8 +20,8 @@ Y_BAD = [0.1, 0.05, 0.1, 0.0, 0.05, 0.1, 0.0, 0.6, 0.0, 0.0]   # highest output 
 
 
 def run(seed=0, full=False):
-    """SSE and CEE (with the seeds' 1e-7 inside the log) of both outputs, in float64 as in the
-    seeds' NumPy code; and -log y on (0, 1]. ``seed`` and ``full`` change nothing (nothing random)."""
+    """SSE and CEE (with the book's 1e-7 inside the log) of both outputs, in float64 as in the
+    book's NumPy code; and -log y on (0, 1]. ``seed`` and ``full`` change nothing (nothing random)."""
     t = tensor(T, dtype=np.float64)
     outputs = {"right (0.6 on the 2)": Y_GOOD, "wrong (0.6 on the 7)": Y_BAD}
     sse = [F.sum_squares_error(tensor(y, dtype=np.float64), t).item() for y in outputs.values()]

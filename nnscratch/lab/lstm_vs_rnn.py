@@ -1,4 +1,4 @@
-"""LSTM vs plain RNN on a task that needs memory: the adding problem (seed 002, 4.3.3).
+"""LSTM vs plain RNN on a task that needs memory: the adding problem (the PyTorch textbook chapter, 4.3.3).
 
 Each sequence has ``length`` steps of (value ~ U(0, 1), marker); exactly two markers are 1, one
 in each half, and the target is the sum of the two marked values (``data.adding_problem``).

@@ -1,4 +1,4 @@
-"""Numerical differentiation (seed 001): f(x) = 0.01x² + 0.1x has f'(x) = 0.02x + 0.1, so the
+"""Numerical differentiation (*Deep Learning from Scratch*, 4.3): f(x) = 0.01x² + 0.1x has f'(x) = 0.02x + 0.1, so the
 slopes at x = 5 and x = 10 are 0.2 and 0.3; the central difference with h = 1e-4 gets them to
 about 1e-12.
 

@@ -1,13 +1,15 @@
-"""Over-fitting and its remedies (seed 004, section 4; seed 002, 4.2.3; the book's 6.4).
+"""Over-fitting and its remedies (the introduction to neural networks; the PyTorch textbook
+chapter, 4.2.3; *Deep Learning from Scratch*, 6.4).
 
 The book's experiment: a network far larger than its data, trained on only 300 MNIST training
 images. Here 784-256-256-256-10 (ReLU, He init, Adam lr 1e-3, batch 100; 40 epochs take
 seconds). It soon classifies all 300 correctly while test accuracy stalls far below, and its
 test loss, after a minimum, rises again as it grows confident on what it memorised: the
 train/test gap, in accuracy and in loss (test loss - train loss), is over-fitting. The same run
-is repeated with each remedy of the notes:
+is repeated with each usual remedy:
 
-- dropout (p = 0.5 after every hidden layer, seed 002's and 004's value; off at test time),
+- dropout (p = 0.5 after every hidden layer, the value of the PyTorch textbook chapter and the
+  introduction to neural networks; off at test time),
 - L2 weight decay (+ λ/2 Σw² over the weights in the loss),
 - L1 (+ λ Σ|w| over the weights),
 - early stopping (``EarlyStopping`` on the loss of 300 *other* training images, restoring the
@@ -51,7 +53,7 @@ class CurveRecorder(Callback):
 
 
 def penalised(loss, weights, l1=0.0, l2=0.0):
-    """loss(y, t) + l1 Σ|w| + l2/2 Σw² over ``weights`` (the notes' L1 / L2 regularisation)."""
+    """loss(y, t) + l1 Σ|w| + l2/2 Σw² over ``weights`` (L1 / L2 regularisation)."""
     def total(y, t):
         value = loss(y, t)
         if l1:

@@ -1,10 +1,10 @@
-"""The perceptron and XOR (the book's chapter 2 and seed 004).
+"""The perceptron and XOR (*Deep Learning from Scratch*, chapter 2, and the introduction to neural networks).
 
 One perceptron y = step(w·x + b) draws one straight line: with the book's weights it computes
 AND (w = (0.5, 0.5), b = -0.7), NAND (-0.5, -0.5, 0.7) and OR (0.5, 0.5, -0.2). XOR puts (0, 1)
 and (1, 0) on one side and (0, 0), (1, 1) on the other, which no line does: an exhaustive search
 over lines gets at most 3 of the 4 points right (75%). Two layers solve it: the hidden units
-NAND and OR move the four points into a new plane ("change of basis", seed 004's figure):
+NAND and OR move the four points into a new plane (a "change of basis"):
 (0, 0) lands on (1, 0), (1, 1) on (0, 1) and both XOR-true points on (1, 1), where one line
 (AND) separates them. A 2-2-2 sigmoid network learns such a change of basis itself.
 """

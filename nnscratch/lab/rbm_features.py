@@ -1,4 +1,4 @@
-"""What an RBM learns without labels (``nn.RBM``; seed 002's unsupervised pre-training).
+"""What an RBM learns without labels (``nn.RBM``; the unsupervised pre-training of the PyTorch textbook chapter).
 
 A restricted Boltzmann machine with 784 binary visible units (the pixels of binarised MNIST
 digits) and ``n_hidden`` hidden units is trained by contrastive divergence (CD-1) on images

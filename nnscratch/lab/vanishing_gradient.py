@@ -1,4 +1,4 @@
-"""Vanishing gradients (seed 004): the gradient that reaches a layer is the product of the
+"""Vanishing gradients (the introduction to neural networks): the gradient that reaches a layer is the product of the
 derivatives of every layer above it. With sigmoid each factor carries σ' ≤ 0.25, so in a
 10-layer network the first layers get a gradient thousands of times smaller than the last ones
 and barely learn; tanh (tanh' ≤ 1) loses less, ReLU (slope exactly 1 where active, with He

@@ -1,4 +1,5 @@
-"""Weight initialisation and the activations it produces (the book's section 6.2, seed 004).
+"""Weight initialisation and the activations it produces (*Deep Learning from Scratch*, 6.2; the
+introduction to neural networks).
 
 Feed 1,000 random inputs through 5 layers of 100 units and look at each layer's activations.
 Sigmoid with weights of std 1: the weighted sums are large, the outputs pile up at 0 and 1,

@@ -1,4 +1,5 @@
-"""The worked values of seed 001 (numerical differentiation, gradients, gradient descent, simpleNet)."""
+"""The worked values of Deep Learning from Scratch, ch. 4 (numerical differentiation, gradients,
+gradient descent, simpleNet)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Drive the playground in a headless Chromium: a test helper (tests/test_serve_browser.py), also
+"""Drive the playground in a headless Chromium: a test helper (tests/serve/test_serve_browser.py), also
 used by docs/playground_screenshot.py for the README's screenshot. Not part of the package.
 
 Uses Selenium with the system's Chromium and chromedriver (Debian: ``apt-get install chromium

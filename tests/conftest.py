@@ -1,4 +1,11 @@
-"""Shared fixtures: a seeded random generator and input makers that keep values away from kinks."""
+"""Shared fixtures: a seeded random generator and input makers that keep values away from kinks;
+and the markers each test gets from where it lives (``pytest -m "not parity and not mpi and not
+browser" tests/core tests/nn`` runs the fast core).
+
+The folders follow the package's layers: core (tensor, ops, autograd), nn, optim, data, train, app
+(CLI, run directories, presets), lab, compat (PyTorch scripts via as-torch), serve, distributed.
+Helpers shared by several folders sit here: tolerance.py, browser.py, torchvision_standin/.
+"""
 
 import sys
 import zlib
@@ -71,3 +78,21 @@ def make_inputs(rng):
         return [s if isinstance(s, np.ndarray) else np.asarray(make_array(s[0], s[1], rng)) for s in specs]
 
     return make
+
+
+def _marker_of(path):
+    """The marker a test file gets from its name and folder."""
+    if path.name.endswith("_parity.py") or path.name in ("test_as_torch_scripts.py", "test_torch_dtypes.py"):
+        return pytest.mark.parity
+    if path.parent.name == "distributed":
+        return pytest.mark.mpi
+    if path.name == "test_serve_browser.py":
+        return pytest.mark.browser
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        marker = _marker_of(item.path)
+        if marker is not None:
+            item.add_marker(marker)

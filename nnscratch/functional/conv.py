@@ -11,7 +11,7 @@ for stride s, zero padding p and dilation d (the window geometry, shared with po
 
 For reading first: ``nnscratch.functional.reference.conv2d`` computes the same sum as it is
 written, a loop over the kernel offsets (i, j) with basic tensor operations only, so that autograd
-differentiates it; the fast kernel below gives the same numbers (tests/test_reference.py checks
+differentiates it; the fast kernel below gives the same numbers (tests/nn/test_reference.py checks
 both passes against it).
 
 How it is computed (the ``_im2col``, ``_apply_weights``, ``_weight_grad`` and ``_col2im`` below):

@@ -31,7 +31,7 @@ dL/dW_hh products.) The cells are the same function on a sequence of length 1.
 
 For reading first: ``nnscratch.functional.reference.lstm_cell`` is one LSTM step written gate by
 gate with basic tensor operations (autograd differentiates it); unrolled over the steps it gives
-what ``lstm`` gives, and tests/test_reference.py checks the outputs and gradients of both here.
+what ``lstm`` gives, and tests/nn/test_reference.py checks the outputs and gradients of both here.
 
 A Function has one output, so the sequence function returns one packed array (see
 ``_Recurrence``) that ``_run_layer`` slices into the outputs, h_n and c_n.

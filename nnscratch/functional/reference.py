@@ -5,7 +5,7 @@ products, sums, ``pad``, ``stack``, ``sigmoid``, ``tanh``), so autograd differen
 Read these first. ``nnscratch.functional.conv``, ``pooling`` and ``recurrent`` compute the same
 numbers with hand-written forward and backward passes (im2col and one matrix product, strided
 slices over whole arrays, one Function per sequence) that are several times faster and much
-longer. These versions are also the test oracle that needs no PyTorch: tests/test_reference.py
+longer. These versions are also the test oracle that needs no PyTorch: tests/nn/test_reference.py
 checks the fast kernels' outputs and gradients against them (as DeZero keeps a ``*_simple``
 version beside each of its fast convolution functions).
 

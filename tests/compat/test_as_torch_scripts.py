@@ -19,9 +19,9 @@ import pytest
 
 from tolerance import tolerance
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "torch"
-STANDIN = Path(__file__).resolve().parent / "torchvision_standin"
+STANDIN = Path(__file__).resolve().parents[1] / "torchvision_standin"
 LOSS = re.compile(r"[Ll]oss: *(-?[0-9.]+(?:e[-+]?\d+)?)")
 
 SMALL = ["--train-size", "256", "--test-size", "200"]

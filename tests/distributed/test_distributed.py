@@ -2,7 +2,7 @@
 
 The single-process parts always run (sharding arithmetic, gradient packing against a stand-in
 second rank, size-1 communicator, errors). The MPI parts launch ``mpiexec -n 2`` on
-tests/distributed_worker.py (or the CLI) in a subprocess with a timeout when mpi4py and
+tests/distributed/distributed_worker.py (or the CLI) in a subprocess with a timeout when mpi4py and
 mpiexec are available (``pip install -e ".[dev]"`` installs both), and are skipped otherwise.
 """
 

@@ -307,7 +307,7 @@ def test_coverage_table_is_generated_from_the_code(tmp_path):
     """docs/pytorch-coverage.md is what docs/api_coverage.py writes now (regenerate it with
     `python docs/api_coverage.py` after adding names)."""
     from pathlib import Path
-    docs = Path(__file__).resolve().parent.parent / "docs"
+    docs = Path(__file__).resolve().parents[2] / "docs"
     out = tmp_path / "coverage.md"
     subprocess.run([sys.executable, str(docs / "api_coverage.py"), str(docs / "torch-tutorial-names.txt"),
                     "-o", str(out)], check=True, capture_output=True, timeout=120)
@@ -319,7 +319,7 @@ def test_coverage_counts_missing_names(tmp_path):
     from pathlib import Path
     names = tmp_path / "names.txt"
     names.write_text("# comment\ntorch: tensor no_such_thing\ntorch.fft: fft\nTensor: backward\n")
-    script = Path(__file__).resolve().parent.parent / "docs" / "api_coverage.py"
+    script = Path(__file__).resolve().parents[2] / "docs" / "api_coverage.py"
     text = subprocess.run([sys.executable, str(script), str(names), "-o", "-"], check=True, capture_output=True,
                           text=True, timeout=120).stdout
     assert "**2 of 4 names (50%)**" in text

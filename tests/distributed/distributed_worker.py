@@ -1,4 +1,4 @@
-"""Run by tests/test_distributed.py under ``mpiexec -n 2 python tests/distributed_worker.py CASE``.
+"""Run by tests/distributed/test_distributed.py under ``mpiexec -n 2 python tests/distributed/distributed_worker.py CASE``.
 
 Each case prints one line ``RESULT {json}`` on rank 0 (the test reads it):
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from nnscratch import presets
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def test_the_presets_table_in_the_cli_docs_is_generated_from_the_registry():

@@ -31,7 +31,7 @@ def as_tensor(x, like=None):
 
 
 def _pair(a, b):
-    if type(b) is float and type(a) is Tensor and a.data.dtype.kind == "f":  # fast path: x * 0.5
+    if (type(b) is float or type(b) is int) and type(a) is Tensor and a.data.dtype.kind == "f":  # x * 0.5, x * 2
         return a, Tensor._wrap(np.array(b, dtype=a.data.dtype))
     a_number, b_number = not isinstance(a, Tensor), not isinstance(b, Tensor)
     if a_number:

@@ -1,4 +1,5 @@
-// The nnscratch playground: draw a digit, see the prediction and the network's hidden layers.
+// The nnscratch playground: draw a digit (or a piece of clothing, as the model's dataset has it), see the
+// prediction and the network's hidden layers.
 // Plain JavaScript, no libraries, nothing fetched from outside this server.
 "use strict";
 
@@ -73,8 +74,28 @@ function maxAbs(values) {
 
 function usable(m) { return m && !m.error && m.image && m.layers; }
 
+// how the page speaks of a dataset and of what to draw; any other dataset gets neutral words
+const DATASETS = {
+  "mnist": { name: "MNIST", thing: "a digit" },
+  "fashion-mnist": { name: "Fashion-MNIST", thing: "a piece of clothing" },
+};
+
+function datasetWords(m) {
+  return DATASETS[m && m.dataset] || { name: (m && m.dataset) || "", thing: "an image" };
+}
+
+// the words that follow the chosen model: the drawing panel's title, the idle hint, the window's title
+function speakOf(m) {
+  const { name, thing } = datasetWords(m);
+  $("draw-title").textContent = `Draw ${thing}`;
+  document.title = name ? `nnscratch playground: ${name}` : "nnscratch playground";
+  if (!state.drawn && !state.upload) setStatus(idleHint());
+}
+
+function idleHint() { return `draw ${datasetWords(state.model).thing} with the mouse or a finger`; }
+
 function describeModel(m) {
-  const parts = [m.dataset, m.preset, m.sizes ? m.sizes.join("-") : m.arch];
+  const parts = [datasetWords(m).name, m.preset, m.sizes ? m.sizes.join("-") : m.arch];
   if (m.accuracy != null) parts.push(`${m.accuracy_source} accuracy ${(100 * m.accuracy).toFixed(2)}%`);
   parts.push(`${m.epochs} epoch${m.epochs === 1 ? "" : "s"}`);
   return parts.filter(Boolean).join(" · ");
@@ -90,7 +111,8 @@ async function loadModels() {
     const option = document.createElement("option");
     option.value = m.id;
     const accuracy = m.accuracy != null ? ` (${(100 * m.accuracy).toFixed(2)}%)` : "";
-    option.textContent = m.id + accuracy + (m.error ? " - unreadable" : !m.image ? " - not an image model" :
+    const dataset = datasetWords(m).name;
+    option.textContent = m.id + (dataset ? ` · ${dataset}` : "") + accuracy + (m.error ? " - unreadable" : !m.image ? " - not an image model" :
                                             m.loading ? " - loading" : "");
     option.disabled = !usable(m);
     select.appendChild(option);
@@ -116,6 +138,7 @@ async function selectModel() {
   state.model = state.models.find((m) => m.id === $("model").value);
   state.weights.clear();
   if (!usable(state.model)) return;
+  speakOf(state.model);
   $("model-info").textContent = describeModel(state.model);
   buildBars(state.model.classes);
   buildLayers(state.model.layers);
@@ -173,7 +196,7 @@ function clearDrawing() {
   $("upload").value = "";
   resetPrediction();
   renderLayers(null);
-  setStatus("draw a digit with the mouse or a finger");
+  setStatus(idleHint());
 }
 
 function point(event) {
@@ -429,41 +452,98 @@ async function loadFirstLayerWeights() {
 
 const COLOURS = ["#1c7ed6", "#e8590c", "#2f9e44", "#ae3ec9"];
 
-// series: [{name, points: [[x, y], ...], colour?, thin?}]; a tiny line chart with axes and a legend
+// a round step for ticks over [lo, hi]: 1, 2 or 5 times a power of ten, giving at most about `count`
+// intervals, never below `minStep` (1 for epochs, which are whole numbers)
+function niceStep(lo, hi, count, minStep = 0) {
+  const raw = Math.max((hi - lo) / count, minStep, 1e-12);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw * (1 - 1e-9));
+}
+
+// the multiples of `step` within [lo, hi]
+function ticksOf(lo, hi, step) {
+  const ticks = [];
+  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + 1e-9 * step; k++) ticks.push(+(k * step).toPrecision(12));
+  return ticks;
+}
+
+// round ticks over [lo, hi]: 0.66, 0.68, 0.70, 0.72 for 0.652 to 0.721
+function niceTicks(lo, hi, count, minStep = 0) { return ticksOf(lo, hi, niceStep(lo, hi, count, minStep)); }
+
+// a tick's text with as many decimals as the step needs: 0.65, 0.70 (not 0.652, 0.7)
+function tickText(value, step) {
+  return value.toFixed(Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
+}
+
+// series: [{name, points: [[x, y], ...], colour?, thin?}]; a small line chart of y against epoch, with round
+// ticks and the legend in a row of its own under the title, clear of the curves. The layout it chose
+// (plot area, legend boxes, ticks; canvas pixels) is kept on the canvas as `c.layout`, for the tests.
 function chart(c, title, series) {
   const g = c.getContext("2d");
-  const W = c.width, H = c.height, L = 48, R = 12, T = 26, B = 28;
+  const W = c.width, H = c.height, L = 48, R = 14, B = 36;
   g.clearRect(0, 0, W, H);
   g.fillStyle = "#fff";
   g.fillRect(0, 0, W, H);
   g.fillStyle = "#1d2330";
   g.font = "13px system-ui, sans-serif";
+  g.textAlign = "left";
   g.fillText(title, L, 16);
+  c.layout = null;
   const pts = series.flatMap((s) => s.points).filter((p) => p[1] != null && isFinite(p[1]));
   if (!pts.length) {
     g.fillStyle = "#6b7280";
     g.fillText("no data yet", L, H / 2);
     return;
   }
+
+  // the legend: a swatch and a name per series, wrapping onto more rows when the width runs out
+  g.font = "11px system-ui, sans-serif";
+  const legend = [];
+  let lx = L, ly = 26;
+  series.forEach((s, i) => {
+    const width = 22 + g.measureText(s.name).width;
+    if (lx > L && lx + width > W - R) { lx = L; ly += 15; }
+    const colour = s.colour || COLOURS[i % COLOURS.length];
+    g.strokeStyle = g.fillStyle = colour;
+    g.lineWidth = s.thin ? 1 : 2;
+    g.beginPath(); g.moveTo(lx, ly + 6); g.lineTo(lx + 16, ly + 6); g.stroke();
+    g.fillStyle = "#1d2330";
+    g.fillText(s.name, lx + 20, ly + 10);
+    legend.push([lx, ly, width, 12]);
+    lx += width + 14;
+  });
+  const T = ly + 22;
+
   let [x0, x1] = [Math.min(...pts.map((p) => p[0])), Math.max(...pts.map((p) => p[0]))];
   let [y0, y1] = [Math.min(...pts.map((p) => p[1])), Math.max(...pts.map((p) => p[1]))];
   if (x1 === x0) { x0 -= 0.5; x1 += 0.5; }
   if (y1 === y0) { y0 -= 0.05; y1 += 0.05; }
-  const pad = (y1 - y0) * 0.05;
-  y0 -= pad; y1 += pad;
+  const xpad = 0.03 * (x1 - x0);  // the first and last points clear of the frame
+  x0 -= xpad; x1 += xpad;
+  const ystep = niceStep(y0, y1, 4);
+  y0 = Math.floor(y0 / ystep + 1e-9) * ystep;  // widen the range to the ticks around the data
+  y1 = Math.ceil(y1 / ystep - 1e-9) * ystep;
+  const yticks = ticksOf(y0, y1, ystep);
+  const xticks = niceTicks(x0, x1, 8, 1);
   const X = (x) => L + (x - x0) / (x1 - x0) * (W - L - R);
   const Y = (y) => H - B - (y - y0) / (y1 - y0) * (H - T - B);
+
+  g.lineWidth = 1;
   g.strokeStyle = "#d9dde5";
   g.fillStyle = "#6b7280";
-  g.font = "11px system-ui, sans-serif";
-  for (let i = 0; i <= 4; i++) {
-    const y = y0 + (y1 - y0) * i / 4;
+  g.textAlign = "right";
+  for (const y of yticks) {
     g.beginPath(); g.moveTo(L, Y(y)); g.lineTo(W - R, Y(y)); g.stroke();
-    g.fillText(y.toPrecision(3), 4, Y(y) + 4);
+    g.fillText(tickText(y, ystep), L - 6, Y(y) + 4);
   }
-  g.fillText(`${+x0.toFixed(2)}`, L, H - 8);
-  g.fillText("epoch", (L + W - R) / 2 - 14, H - 8);
-  g.fillText(`${+x1.toFixed(2)}`, W - R - 24, H - 8);
+  g.textAlign = "center";
+  for (const x of xticks) {
+    g.beginPath(); g.moveTo(X(x), H - B); g.lineTo(X(x), H - B + 4); g.stroke();
+    g.fillText(String(x), X(x), H - B + 15);
+  }
+  g.fillText("epoch", (L + W - R) / 2, H - 4);
+  g.textAlign = "left";
+
   series.forEach((s, i) => {
     const colour = s.colour || COLOURS[i % COLOURS.length];
     const points = s.points.filter((p) => p[1] != null && isFinite(p[1]));
@@ -473,9 +553,9 @@ function chart(c, title, series) {
     points.forEach((p, j) => (j ? g.lineTo(X(p[0]), Y(p[1])) : g.moveTo(X(p[0]), Y(p[1]))));
     g.stroke();
     if (!s.thin) points.forEach((p) => { g.beginPath(); g.arc(X(p[0]), Y(p[1]), 2.5, 0, 7); g.fill(); });
-    g.fillText(s.name, W - R - 110, T + 6 + 14 * i);
   });
   g.lineWidth = 1;
+  c.layout = { plot: [L, T, W - L - R, H - T - B], legend, yticks, xticks };
 }
 
 function pairs(xs, ys) { return xs.map((x, i) => [x, ys[i]]); }

@@ -29,6 +29,10 @@ DEMOS = {
     "cnn-filters": "cnn_filters",
     "lstm-vs-rnn": "lstm_vs_rnn",
     "rbm-features": "rbm_features",
+    "computational-graph": "computational_graph",
+    "backprop-by-hand": "backprop_by_hand",
+    "local-minima": "local_minima",
+    "partial-derivatives": "partial_derivatives",
 }
 """CLI name -> module name under ``nnscratch.lab``, in the order the lab presents them."""
 

@@ -25,12 +25,13 @@ def results():
 
 # ----------------------------------------------------------------------------- registry and CLI
 
-def test_registry_lists_all_19_demos_in_the_issue_order():
+def test_registry_lists_all_demos_in_the_issue_order():
     assert list(lab.DEMOS) == [
         "loss-functions", "numerical-diff", "gradient-field", "gradient-descent", "accuracy-vs-loss",
         "perceptron", "activations", "vanishing-gradient", "weight-init", "batch-modes", "optimizers",
         "learning-rate", "overfitting", "batchnorm", "backprop-vs-numerical", "how-a-network-learns",
-        "cnn-filters", "lstm-vs-rnn", "rbm-features"]
+        "cnn-filters", "lstm-vs-rnn", "rbm-features", "computational-graph", "backprop-by-hand", "local-minima",
+        "partial-derivatives"]
     assert all(module == name.replace("-", "_") for name, module in lab.DEMOS.items())
     titles = lab.titles()
     assert list(titles) == list(lab.DEMOS)

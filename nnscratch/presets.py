@@ -9,6 +9,7 @@ settings all its presets share (such as ``threads``) and says which options it t
 import sys
 
 from .app.architectures import OPTIONS, REGISTRY
+from .app.datasets import toy_settings
 
 # Each preset's own settings; PRESETS below adds its architecture's defaults.
 _PRESETS = {
@@ -100,9 +101,10 @@ def _refusal(option, model):
     return f"{OPTIONS[option].flag(option)} applies to the {owner.title} presets only, not to the {model} preset"
 
 
-def resolve(model, overrides):
+def resolve(model, overrides, dataset=None):
     """The full run settings: DEFAULTS, then the preset ``model`` (with its architecture's
-    defaults), then the non-None ``overrides``. An option the architecture does not take is an error."""
+    defaults), then what suits ``dataset`` if it is a toy set (``app.datasets.toy_settings``), then
+    the non-None ``overrides``. An option the architecture does not take is an error."""
     if model not in PRESETS:
         raise ValueError(f"unknown model preset {model!r}; choose one of {', '.join(PRESETS)}")
     preset = PRESETS[model]
@@ -111,6 +113,7 @@ def resolve(model, overrides):
         raise ValueError(_refusal(refused[0], model))
     settings = dict(DEFAULTS)
     settings.update({k: v for k, v in preset.items() if k != "description"})
+    settings.update(toy_settings(dataset, model))
     settings.update({k: v for k, v in overrides.items() if v is not None})
     settings["model"] = model
     return settings

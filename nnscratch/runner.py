@@ -41,7 +41,7 @@ def _settings(dataset, model, out, resume, fine_tune_from, given, overrides, ver
         return settings, None
     if fine_tune_from is not None:
         return fine_tune_settings(fine_tune_from, dataset, model, given)
-    settings = resolve(model or "mlp", overrides)
+    settings = resolve(model or "mlp", overrides, dataset=dataset or "mnist")
     settings["dataset"] = dataset or "mnist"
     return settings, None
 

@@ -58,24 +58,66 @@ def write_outputs(out, history, report, data, settings, network, seconds):
         print(f"note: no plots written ({e})")
 
 
+def best_epoch(history):
+    """The epoch whose weights model.npz holds: the first best validation accuracy, or without
+    validation the first lowest training loss (what the run's ModelCheckpoint monitors)."""
+    monitor = "val_accuracy" if any(v is not None for v in history.val_accuracy) else "loss"
+    try:
+        return history.best(monitor)[0]
+    except ValueError:  # no epoch recorded a value
+        return None
+
+
+def confident_mistakes(report, data, n=40):
+    """The indices of up to ``n`` misclassified test samples, the most confidently wrong first."""
+    wrong = np.flatnonzero(report["pred"] != data.t_test)
+    return wrong[np.argsort(-report["confidence"][wrong], kind="stable")][:n]
+
+
+def decision_grid(network, x, steps=200, margin=0.25):
+    """(grid_x, grid_y, grid_class): a ``steps`` x ``steps`` grid over the points ``x`` (N, 2) and a
+    margin, and the class the network predicts at each grid point (row i is ``grid_y[i]``)."""
+    low, high = x.min(axis=0) - margin, x.max(axis=0) + margin
+    grid_x, grid_y = np.linspace(low[0], high[0], steps), np.linspace(low[1], high[1], steps)
+    points = np.stack(np.meshgrid(grid_x, grid_y), axis=-1).reshape(-1, 2).astype(np.float32)
+    grid_class = predict_proba(network, points, batch_size=10000).argmax(axis=1).reshape(steps, steps)
+    return grid_x, grid_y, grid_class
+
+
 def write_plots(out, history, report, data, network):
-    """loss.png, accuracy.png, confusion.png; for images mistakes.png, and for a CNN filters.png and
-    features.png."""
+    """loss.png and accuracy.png (the saved epoch marked), confusion.png; for 2-D points decision.png;
+    for images mistakes.png, and for a CNN filters.png and features.png."""
     from .. import viz
+    best = best_epoch(history)
     viz.plot_curves({"train": history.loss, "validation": history.val_loss}, os.path.join(out, rundir.LOSS_PLOT),
-                    "cross-entropy loss", title="loss")
+                    "cross-entropy loss", title="loss", best=best)
     viz.plot_curves({"train": history.accuracy, "validation": history.val_accuracy},
-                    os.path.join(out, rundir.ACCURACY_PLOT), "accuracy", title="accuracy")
+                    os.path.join(out, rundir.ACCURACY_PLOT), "accuracy", title="accuracy", best=best)
     viz.plot_confusion(report["confusion"], data.classes, os.path.join(out, rundir.CONFUSION_PLOT))
+    if data.x_train.ndim == 2 and data.x_train.shape[1] == 2:
+        fig = viz.decision_figure(*decision_grid(network, data.x_train), data.x_train, data.t_train, data.classes,
+                                  title=f"predicted class over the plane, training points on top "
+                                        f"(test accuracy {report['accuracy']:.1%})")
+        viz.save_figure(fig, os.path.join(out, rundir.DECISION_PLOT))
     convs = [m for m in network.modules() if isinstance(m, nn.Conv2d)]
     if convs and data.is_image:
         write_cnn_pictures(out, network, convs[0], data)
-    wrong = np.flatnonzero(report["pred"] != data.t_test)[:40]
-    if data.is_image and len(wrong):
-        titles = [f"true {data.classes[data.t_test[i]]}\npred {data.classes[report['pred'][i]]}" for i in wrong]
-        viz.plot_image_grid(data.x_test[wrong, 0], os.path.join(out, rundir.MISTAKES_PLOT), titles, cols=10,
-                            title=f"{int((report['pred'] != data.t_test).sum())} misclassified test images "
-                                  f"(first {len(wrong)})")
+    if data.is_image:
+        write_mistakes(out, report, data)
+
+
+def write_mistakes(out, report, data):
+    """mistakes.png: the 40 test images the network got wrong most confidently, each titled with the
+    true class, the predicted one and the probability it gave that prediction."""
+    from .. import viz
+    shown = confident_mistakes(report, data)
+    if not len(shown):
+        return
+    titles = [f"true {data.classes[data.t_test[i]]}\npred {data.classes[report['pred'][i]]} "
+              f"{report['confidence'][i]:.0%}" for i in shown]
+    viz.plot_image_grid(data.x_test[shown, 0], os.path.join(out, rundir.MISTAKES_PLOT), titles, cols=10,
+                        title=f"{int((report['pred'] != data.t_test).sum())} misclassified test images: the "
+                              f"{len(shown)} most confident, with the predicted class's probability")
 
 
 # The layers whose outputs features.png shows.

@@ -30,10 +30,11 @@ DBN, PRETRAIN_CSV = "dbn.npz", "pretrain.csv"
 LOSS_PLOT, ACCURACY_PLOT, CONFUSION_PLOT, MISTAKES_PLOT = "loss.png", "accuracy.png", "confusion.png", "mistakes.png"
 FILTERS_PLOT, FEATURES_PLOT = "filters.png", "features.png"
 RBM_FILTERS_PLOT, RBM_SAMPLES_PLOT = "rbm_filters.png", "rbm_samples.png"
+DECISION_PLOT = "decision.png"  # 2-D toy sets: the predicted class over the plane
 
 # The files a finished run lists, in this order, when they exist.
-LISTED = (MODEL, LAST, HISTORY_CSV, LOSS_PLOT, ACCURACY_PLOT, CONFUSION_PLOT, MISTAKES_PLOT, FILTERS_PLOT,
-          FEATURES_PLOT, RBM_FILTERS_PLOT, RBM_SAMPLES_PLOT, SUMMARY)
+LISTED = (MODEL, LAST, HISTORY_CSV, LOSS_PLOT, ACCURACY_PLOT, CONFUSION_PLOT, DECISION_PLOT, MISTAKES_PLOT,
+          FILTERS_PLOT, FEATURES_PLOT, RBM_FILTERS_PLOT, RBM_SAMPLES_PLOT, SUMMARY)
 
 
 def default_run_dir(dataset=None, model=None):

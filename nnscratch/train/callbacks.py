@@ -11,6 +11,7 @@ import json
 import math
 import numbers
 import os
+import shutil
 import sys
 import time
 import warnings
@@ -221,10 +222,26 @@ def _summary(logs):
     return " - ".join(parts)
 
 
+def _short_summary(logs):
+    """The running loss and first metric of a batch's ``logs``, short enough for an 80-column
+    progress bar: "loss 0.1234 acc 0.9876"."""
+    parts = [(name, value) for name, value in logs.items()
+             if name not in _NOT_SUMMARISED and isinstance(value, numbers.Real)][:2]
+    return " ".join(f"{_SHORT_NAMES.get(name, name)} {value:.4f}" for name, value in parts)
+
+
+_SHORT_NAMES = {"accuracy": "acc"}
+
+# The bar's line without tqdm's rate (the epoch's full line ends with samples/s): at 80 columns the
+# description, counts, times and the short postfix leave about 20 columns for the bar itself.
+_BAR_FORMAT = "{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]"
+
+
 class ProgressBar(Callback):
-    """Progress of each epoch: with tqdm on a terminal, a bar "epoch 3/20" over the batches showing
-    samples/s and the running loss and metrics; otherwise (not a terminal, or no tqdm) one line
-    per epoch on stdout. ``fit(verbose=True)`` adds one."""
+    """Progress of each epoch: with tqdm on a terminal, a bar "epoch 3/20" over the batches, as wide
+    as the terminal, showing the running loss and accuracy, replaced at the epoch's end by one full
+    line: every loss and metric, validation's too, the learning rate, the time and samples/s. Without
+    a terminal or tqdm, only the full lines, on stdout. ``fit(verbose=True)`` adds one."""
 
     rank_zero_only = True
 
@@ -249,7 +266,8 @@ class ProgressBar(Callback):
         self._shown = self._start
         if self._tqdm_class is not None:
             self._bar = self._tqdm_class(total=len(trainer.train_loader), desc=f"epoch {epoch}/{trainer.epochs}",
-                                         unit="batch", leave=True)
+                                         unit="batch", leave=False, file=sys.stderr, bar_format=_BAR_FORMAT,
+                                         ncols=shutil.get_terminal_size().columns - 1)
 
     def _rate(self):
         return self._seen / max(time.perf_counter() - self._start, 1e-9)
@@ -261,18 +279,19 @@ class ProgressBar(Callback):
         now = time.perf_counter()
         if now - self._shown > 0.1:  # formatting every batch would cost more than the bar is worth
             self._shown = now
-            self._bar.set_postfix_str(f"{self._rate():.0f} samples/s, {_summary(logs)}", refresh=False)
+            self._bar.set_postfix_str(_short_summary(logs))
         self._bar.update(1)
 
     def on_epoch_end(self, trainer, epoch, logs):
-        summary = f"{_summary(logs)} - lr {logs['lr']:.4g}"
-        if self._bar is not None:
-            self._bar.set_postfix_str(summary)
-            self._bar.close()
-            self._bar = None
-        else:
-            print(f"epoch {epoch}/{trainer.epochs} - {summary} - {logs['time']:.2f}s "
-                  f"({self._rate():.0f} samples/s)", flush=True)
+        line = (f"epoch {epoch}/{trainer.epochs} - {_summary(logs)} - lr {logs['lr']:.4g} - {logs['time']:.2f}s "
+                f"({self._rate():.0f} samples/s)")
+        if self._bar is None:
+            print(line, flush=True)
+            return
+        self._bar.refresh()  # the epoch's last count, then the bar gives way to the full line
+        self._bar.close()
+        self._bar = None
+        self._tqdm_class.write(line, file=sys.stderr)
 
     def on_train_end(self, trainer):
         if self._bar is not None:  # training stopped inside an epoch

@@ -26,7 +26,7 @@ def test_a_run_writes_the_files_rundir_names_and_loads_from_them(tmp_path, monke
     assert f"  {out / rundir.MODEL}" in printed and f"  {out / rundir.SUMMARY}" in printed
     assert rundir.model_path(out) == str(out / rundir.MODEL)
     network, config = runner.load_model(out)
-    assert config["settings"]["model"] == "mlp" and len(rundir.history_of(out).loss) == 2
+    assert config["settings"]["model"] == "mlp" and len(rundir.history_of(out / rundir.LAST).loss) == 2
     assert (out / rundir.SUMMARY).read_text().splitlines()[-1].startswith("test accuracy: ")
 
 

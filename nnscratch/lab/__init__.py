@@ -33,6 +33,8 @@ DEMOS = {
     "backprop-by-hand": "backprop_by_hand",
     "local-minima": "local_minima",
     "partial-derivatives": "partial_derivatives",
+    "dying-relu": "dying_relu",
+    "exploding-gradient": "exploding_gradient",
 }
 """CLI name -> module name under ``nnscratch.lab``, in the order the lab presents them."""
 

@@ -35,6 +35,7 @@ DEMOS = {
     "partial-derivatives": "partial_derivatives",
     "dying-relu": "dying_relu",
     "exploding-gradient": "exploding_gradient",
+    "two-layer-chapter": "two_layer_chapter",
 }
 """CLI name -> module name under ``nnscratch.lab``, in the order the lab presents them."""
 

@@ -31,7 +31,7 @@ def test_registry_lists_all_demos_in_the_issue_order():
         "perceptron", "activations", "vanishing-gradient", "weight-init", "batch-modes", "optimizers",
         "learning-rate", "overfitting", "batchnorm", "backprop-vs-numerical", "how-a-network-learns",
         "cnn-filters", "lstm-vs-rnn", "rbm-features", "computational-graph", "backprop-by-hand", "local-minima",
-        "partial-derivatives", "dying-relu", "exploding-gradient"]
+        "partial-derivatives", "dying-relu", "exploding-gradient", "two-layer-chapter"]
     assert all(module == name.replace("-", "_") for name, module in lab.DEMOS.items())
     titles = lab.titles()
     assert list(titles) == list(lab.DEMOS)

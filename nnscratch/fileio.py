@@ -3,6 +3,12 @@
 import contextlib
 import os
 import tempfile
+import time
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 
 @contextlib.contextmanager
@@ -40,14 +46,30 @@ def atomic_write_text(path, text):
     return os.fspath(path)
 
 
-def remove_stale_parts(folder):
-    """Delete the temporaries (``.NAME.*.part``) that ``atomic_write`` left in ``folder`` when its
-    process was killed mid-write; returns their paths. Call it only where no other process is writing."""
+def remove_stale_parts(folder, names=None, grace=0.0):
+    """Delete the temporaries (``.NAME.*.part``) left in ``folder`` by a process killed mid-write;
+    returns their paths. Only those of ``names`` (all when None), at least ``grace`` seconds old and
+    not locked by a running writer (a download holds an exclusive ``flock`` on its temporary; where
+    there is no fcntl, an open file cannot be deleted, which protects it the same way)."""
+    try:
+        entries = os.listdir(folder)
+    except FileNotFoundError:
+        return []
     removed = []
-    with contextlib.suppress(FileNotFoundError):
-        for name in os.listdir(folder):
-            if name.startswith(".") and name.endswith(".part"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(os.path.join(folder, name))
-                    removed.append(os.path.join(folder, name))
+    for name in entries:
+        if not (name.startswith(".") and name.endswith(".part")):
+            continue
+        if names is not None and not any(name.startswith(f".{n}.") for n in names):
+            continue
+        path = os.path.join(folder, name)
+        with contextlib.suppress(OSError):  # gone meanwhile, held by a writer, or not ours to delete
+            if grace and time.time() - os.stat(path).st_mtime < grace:
+                continue
+            with open(path, "rb") as f:
+                if fcntl is not None:
+                    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if held
+                    os.unlink(path)
+            if fcntl is None:
+                os.unlink(path)
+            removed.append(path)
     return removed

@@ -22,6 +22,7 @@ try:
 except ImportError:  # Windows
     fcntl = None
 
+from .. import fileio
 from ..fileio import atomic_write
 from .idx import DataFileError
 
@@ -161,22 +162,8 @@ def _hold(f):
 
 def remove_stale_parts(folder, files):
     """Delete the temporaries ``.<file>.*.part`` of ``files`` in ``folder`` that no running
-    download holds (left by a process that was killed mid-download); returns their paths."""
-    removed = []
-    for path in Path(folder).glob(".*.part"):
-        if not any(path.name.startswith(f".{name}.") for name in files):
-            continue
-        with contextlib.suppress(OSError):  # gone meanwhile, held by a download, or not ours to delete
-            if time.time() - path.stat().st_mtime < PART_GRACE:
-                continue
-            with open(path, "rb") as f:
-                if fcntl is not None:
-                    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if held
-                    path.unlink()
-            if fcntl is None:
-                path.unlink()  # fails while a download has it open
-            removed.append(path)
-    return removed
+    download holds and that are older than PART_GRACE; returns their paths."""
+    return [Path(p) for p in fileio.remove_stale_parts(folder, names=files, grace=PART_GRACE)]
 
 
 def describe(error):

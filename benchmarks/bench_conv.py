@@ -2,6 +2,7 @@
 NumPy) vs PyTorch, in the same run, on the same data and weights.
 
     python benchmarks/bench_conv.py [--steps 20] [--repeats 7] [--parts]
+    python benchmarks/bench_conv.py --weight-grad
 
 Workloads (float32, batch 100):
   simple  the book's SimpleConvNet first layer: conv 1 -> 30, 5x5, input (100, 1, 28, 28);
@@ -11,6 +12,12 @@ Workloads (float32, batch 100):
 Each step is the forward pass and backward() with a fixed random upstream gradient. Reported:
 milliseconds per step, best mean over the repeats, and the ratio nnscratch / PyTorch (below 1
 means nnscratch is faster). With --parts, nnscratch's forward alone is timed too.
+
+With --weight-grad: the weight gradient's matrix product, dL/dW = dL/dy @ colᵀ (O x K), against
+the same product transposed, (dL/dW)ᵀ = col @ dL/dyᵀ (K x O), for the 3x3 layers of DeepConvNet and
+of the PyTorch-tutorial CNN and the 5x5 first layer of SimpleConvNet (K = C·kh·kw + 1 rows of col,
+L = N·OH·OW columns), in GFLOP/s, the best of the repeats; conv2d uses the second form when
+K >= O.
 """
 
 import argparse
@@ -88,13 +95,32 @@ def check_same(ours, theirs):
         assert err < 1e-4, f"gradients differ from PyTorch's by {err:.2e}"
 
 
+# (O, K, L) of the weight-gradient products: DeepConvNet's 3x3 layers (batch 100), the tutorial
+# CNN's second convolution (batch 64), SimpleConvNet's first layer (batch 100)
+PRODUCTS = [(16, 145, 78400), (32, 145, 19600), (32, 289, 25600), (64, 289, 6400), (64, 577, 6400),
+            (64, 289, 36864), (30, 26, 57600)]
+
+
+def weight_grad_products(repeats):
+    rng = np.random.default_rng(0)
+    print(f"{'O':>3} {'K':>4} {'L':>6}  {'dy @ colT GFLOP/s':>18} {'col @ dyT GFLOP/s':>18}")
+    for O, K, L in PRODUCTS:
+        gy, col = rng.random((O, L), dtype=np.float32), rng.random((K, L), dtype=np.float32)
+        rates = [2 * O * K * L / best_time(product, 10, repeats) / 1e9
+                 for product in (lambda: gy @ col.T, lambda: col @ gy.T)]
+        print(f"{O:3d} {K:4d} {L:6d}  {rates[0]:18.0f} {rates[1]:18.0f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20, help="steps per timed run")
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per side; the best counts")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds of rest before each switch of side")
     parser.add_argument("--parts", action="store_true", help="also time the forward pass alone")
+    parser.add_argument("--weight-grad", action="store_true", help="time the weight-gradient product both ways")
     args = parser.parse_args()
+    if args.weight_grad:
+        return weight_grad_products(args.repeats)
     torch = import_torch()
 
     print(f"{'workload':<8} {'side':<10} {'fwd+bwd ms':>10} {'fwd ms':>8}")

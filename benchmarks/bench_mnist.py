@@ -39,7 +39,7 @@ import time
 from queue import Empty
 
 import numpy as np
-from common import matmul_gflops, training_flops
+from common import matmul_gflops, to_torch, training_flops
 
 WORKLOADS = {
     "two-layer": dict(dataset="mnist", hidden=[50], activation="sigmoid", init=0.01, dropout=0.0, optimizer="sgd",
@@ -89,28 +89,6 @@ def initial_state(w):
     else:
         model = nn.MLP([784, *w["hidden"], 10], activation=w["activation"], dropout=w["dropout"], init=w["init"])
     return model, {k: v.data.copy() for k, v in model.state_dict().items()}
-
-
-def to_torch(module):
-    """The PyTorch twin of an nnscratch network (same structure, so the state dict keys match)."""
-    import torch
-    kind = type(module).__name__
-    if hasattr(module, "__iter__"):  # Sequential, MLP
-        return torch.nn.Sequential(*(to_torch(m) for m in module))
-    if kind == "Linear":
-        return torch.nn.Linear(module.in_features, module.out_features, bias=module.bias is not None)
-    if kind == "Conv2d":
-        return torch.nn.Conv2d(module.in_channels, module.out_channels, module.kernel_size, module.stride,
-                               module.padding, module.dilation, module.groups, bias=module.bias is not None)
-    if kind == "MaxPool2d":
-        return torch.nn.MaxPool2d(module.kernel_size, module.stride)
-    if kind == "Flatten":
-        return torch.nn.Flatten(module.start_dim, module.end_dim)
-    if kind == "Dropout":
-        return torch.nn.Dropout(module.p)
-    if kind in ("ReLU", "Sigmoid", "Tanh"):
-        return getattr(torch.nn, kind)()
-    raise TypeError(f"no PyTorch twin for {kind}")
 
 
 def augmentation(w):

@@ -11,12 +11,10 @@ repeats) and the ratio nnscratch / PyTorch.
 import argparse
 
 import numpy as np
-from common import best_time, import_torch
+from common import best_time, import_torch, nnscratch_training_step, torch_training_step
 
 import nnscratch as ns
-import nnscratch.functional as F
 import nnscratch.nn as nn
-import nnscratch.optim as optim
 
 SIZES = [784, 256, 256, 10]
 
@@ -25,17 +23,6 @@ def make_batch(batch=128, seed=0):
     rng = np.random.default_rng(seed)
     return rng.random((batch, 784), dtype=np.float32), rng.integers(0, 10, batch)
 
-
-def nnscratch_step(model, x, t):
-    opt = optim.Adam(model.parameters(), lr=1e-3)
-    x = ns.tensor(x)
-
-    def step():
-        loss = F.cross_entropy(model(x), t)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return step
 
 
 def torch_model(torch, ours):
@@ -49,17 +36,6 @@ def torch_model(torch, ours):
     return model
 
 
-def torch_step(torch, model, x, t):
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x, t = torch.from_numpy(x), torch.from_numpy(t)
-
-    def step():
-        loss = torch.nn.functional.cross_entropy(model(x), t)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return step
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -72,11 +48,11 @@ def main():
     torch = import_torch()
     theirs = torch_model(torch, ours) if torch else None
 
-    t_ours = best_time(nnscratch_step(ours, x, t), args.steps, args.repeats)
+    t_ours = best_time(nnscratch_training_step(ours, x, t), args.steps, args.repeats)
     print(f"nnscratch  MLP 784-256-256-10 dropout 0.2, Adam, batch 128: {t_ours * 1e3:7.3f} ms/step")
     if torch is None:
         return
-    t_torch = best_time(torch_step(torch, theirs, x, t), args.steps, args.repeats)
+    t_torch = best_time(torch_training_step(torch, theirs, x, t), args.steps, args.repeats)
     print(f"PyTorch    MLP 784-256-256-10 dropout 0.2, Adam, batch 128: {t_torch * 1e3:7.3f} ms/step")
     print(f"ratio nnscratch / PyTorch: {t_ours / t_torch:.2f}x  "
           f"(torch {torch.__version__}, {torch.get_num_threads()} threads, numpy {np.__version__})")

@@ -80,3 +80,97 @@ def matmul_gflops(n=1024, repeats=10):
         a @ a
         best = min(best, time.perf_counter() - start)
     return 2 * n ** 3 / best / 1e9
+
+
+def nnscratch_training_step(model, x, t, lr=1e-3):
+    """A function doing one training step of ``model`` on the batch (x, t), as a user's loop does:
+    cross-entropy, zero_grad, backward, Adam's step."""
+    import nnscratch as ns
+    import nnscratch.functional as F
+    from nnscratch import optim
+    opt = optim.Adam(model.parameters(), lr=lr)
+    x = ns.tensor(x)
+
+    def step():
+        loss = F.cross_entropy(model(x), t)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
+def torch_training_step(torch, model, x, t, lr=1e-3):
+    """The same training step for a PyTorch ``model``."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    x, t = torch.from_numpy(x), torch.from_numpy(t)
+
+    def step():
+        loss = torch.nn.functional.cross_entropy(model(x), t)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
+def to_torch(module):
+    """The PyTorch twin of an nnscratch network: the same structure, so that the state-dict keys
+    match and ``load_state_dict`` copies the weights over (covers the layers of the presets)."""
+    import torch
+    nn = torch.nn
+    kind = type(module).__name__
+    if kind == "ResidualBlock":
+        return _torch_residual_block(torch, module)
+    if kind == "SequenceClassifier":
+        return _torch_sequence_classifier(torch, module)
+    if hasattr(module, "__iter__"):  # Sequential, MLP and the presets
+        return nn.Sequential(*(to_torch(m) for m in module))
+    if kind == "Linear":
+        return nn.Linear(module.in_features, module.out_features, bias=module.bias is not None)
+    if kind == "Conv2d":
+        return nn.Conv2d(module.in_channels, module.out_channels, module.kernel_size, module.stride,
+                         module.padding, module.dilation, module.groups, bias=module.bias is not None)
+    if kind == "BatchNorm2d":
+        return nn.BatchNorm2d(module.num_features, module.eps, module.momentum)
+    if kind == "MaxPool2d":
+        return nn.MaxPool2d(module.kernel_size, module.stride)
+    if kind == "AdaptiveAvgPool2d":
+        return nn.AdaptiveAvgPool2d(module.output_size)
+    if kind == "Flatten":
+        return nn.Flatten(module.start_dim, module.end_dim)
+    if kind == "Dropout":
+        return nn.Dropout(module.p)
+    if kind in ("ReLU", "Sigmoid", "Tanh", "Identity"):
+        return getattr(nn, kind)()
+    raise TypeError(f"no PyTorch twin for {kind}")
+
+
+def _torch_residual_block(torch, ours):
+    """A torch module computing ``models.ResidualBlock``'s forward with twins of its layers."""
+    class ResidualBlock(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            for name in ("conv1", "bn1", "conv2", "bn2", "shortcut"):
+                setattr(self, name, to_torch(getattr(ours, name)))
+
+        def forward(self, x):
+            y = self.bn2(self.conv2(self.bn1(self.conv1(x)).relu()))
+            return (y + self.shortcut(x)).relu()
+    return ResidualBlock()
+
+
+def _torch_sequence_classifier(torch, ours):
+    """torch's RNN/LSTM/GRU (batch_first) over the image rows, then a Linear on the last hidden
+    state, as ``nn.SequenceClassifier``."""
+    layer = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[ours.cell]
+
+    class SequenceClassifier(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = layer(ours.rnn.input_size, ours.rnn.hidden_size, ours.rnn.num_layers, batch_first=True)
+            self.fc = torch.nn.Linear(ours.fc.in_features, ours.fc.out_features)
+
+        def forward(self, x):
+            _, state = self.rnn(x.reshape(x.shape[0], -1, ours.input_size))
+            h = state[0] if isinstance(state, tuple) else state
+            return self.fc(h[-1])
+    return SequenceClassifier()

@@ -147,7 +147,12 @@ def _channels_first(gy, geo):
 def _weight_grad(gy_cn, col, geo):
     """dL/dW = dL/dy @ colᵀ as (O, C/groups, kh, kw), and dL/db (the column of the ones row,
     None without one)."""
-    gwb = np.matmul(gy_cn, col.transpose(0, 2, 1))
+    if col.shape[1] >= geo.Og:
+        # the same product transposed, (dL/dW)ᵀ = col @ dL/dyᵀ: faster in OpenBLAS when col has
+        # more rows than dL/dy (``benchmarks/bench_conv.py --weight-grad``)
+        gwb = np.matmul(col, gy_cn.transpose(0, 2, 1)).transpose(0, 2, 1)
+    else:
+        gwb = np.matmul(gy_cn, col.transpose(0, 2, 1))
     gw = np.ascontiguousarray(gwb[:, :, :geo.Kg]).reshape(geo.O, geo.Cg, geo.kh, geo.kw)
     gb = gwb[:, :, geo.Kg].reshape(geo.O) if col.shape[1] > geo.Kg else None
     return gw, gb

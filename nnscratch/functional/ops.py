@@ -41,9 +41,11 @@ def _pair(a, b):
     da, db = a.data.dtype, b.data.dtype
     if da is not db and da != db:  # (dtypes are usually the same object: the cheap test first)
         dtype = _result_dtype(a, a_number, b, b_number)
-        if a.data.dtype != dtype:
+        # a boolean mask (``gy * (y > 0)``) is left as it is: NumPy promotes it inside the operation
+        # to the same dtype, without the copy a cast would make
+        if da != dtype and da.kind != "b":
             a = astype(a, dtype)
-        if b.data.dtype != dtype:
+        if db != dtype and db.kind != "b":
             b = astype(b, dtype)
     return a, b
 

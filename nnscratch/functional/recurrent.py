@@ -19,15 +19,23 @@ GRU   r = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)                 reset gate
       W_ih = [W_ir; W_iz; W_in] of shape (3H, I), W_hh likewise (3H, H)
 
 How it is computed. One ``Function`` runs one layer in one direction over the whole sequence:
-the input projection W_ih x_t + b for all T steps is one matrix product; the Python loop over time
-does only the recurrent product h_{t-1} W_hh^T and the elementwise gate math, on arrays. Its
-backward (backpropagation through time) loops over the steps in reverse, again on arrays,
-collecting dL/d(pre-activations) for all steps; the weight gradients are then one matrix product
-each (dL/dW_hh = Σ_t dG_t^T h_{t-1}). No graph node per step is made, so long sequences cost no
+the input projection W_ih x_t + b for all T steps is one matrix product, [x_t, 1] [W_ih, b]^T (the
+column of ones brings in the bias; the backward's [dL/dW_ih, dL/db_ih] is one product with it too);
+the Python loop over time does only the recurrent product h_{t-1} W_hh^T and the elementwise gate
+math, on arrays. Its backward (backpropagation through time) loops over the steps in reverse, again
+on arrays, collecting dL/d(pre-activations) for all steps; the weight gradients are then one matrix
+product each (dL/dW_hh = Σ_t dG_t^T h_{t-1}). No graph node per step is made, so long sequences cost no
 recursion and little bookkeeping. The backward is computed on saved arrays, so these functions
 are ``once_differentiable``. (A fused per-step cell Function looped in Python was measured too:
 1.6-1.9 times slower on row-MNIST LSTM shapes, from the per-step graph nodes and the T separate
 dL/dW_hh products.) The cells are the same function on a sequence of length 1.
+
+Measured on row-MNIST shapes (28 steps, batch 100, hidden 128), and why the loops look as they do:
+h_{t-1} times a contiguous copy of W_hh^T is a faster OpenBLAS product than the transposed view;
+memory traffic counts more than arithmetic, so the LSTM makes its backward factors inside the
+forward loop while the step is in cache, and its backward writes dG over them in place; and one
+gate's slice of an (N, 4H) row block is strided, which NumPy handles about three times slower than
+a contiguous block, so the factors come from whole-row operations (see ``_LSTM._factors``).
 
 For reading first: ``nnscratch.functional.reference.lstm_cell`` is one LSTM step written gate by
 gate with basic tensor operations (autograd differentiates it); unrolled over the steps it gives
@@ -85,8 +93,9 @@ class _Recurrence(Function):
     contiguous block Y[old : old + T] and dL/dW_hh is one matrix product.
 
     Subclasses set ``gates`` (G) and ``has_cell`` and implement ``_loop_weights`` (the weights the
-    loop uses, possibly rescaled), ``_steps`` (the forward loop, which sets ``self.saved`` to the
-    arrays its backward needs) and ``_steps_backward`` (the reverse loop).
+    loop uses, possibly rescaled), ``_steps`` (the forward loop: it gets the input projection xw to
+    use or give back and w = w_h^T, and sets ``self.saved`` to the arrays its backward needs) and
+    ``_steps_backward`` (the reverse loop).
     """
 
     once_differentiable = True
@@ -106,43 +115,53 @@ class _Recurrence(Function):
         self.recording = is_grad_enabled() and any(self.needs_input_grad)   # will a backward come?
         b_ih, b_hh = rest[2:] if self.has_bias else (np.zeros(GH, dtype),) * 2
         w_x, b_x, w_h = self._loop_weights(w_ih, w_hh, b_ih, b_hh)
-        xw = _take((T, N, GH), dtype)                      # the input projection of all steps at once
-        np.matmul(x.reshape(T * N, I), w_x.T, out=xw.reshape(T * N, GH))
-        xw += b_x
+        # The input projection of all steps, bias included, as one product: [x_t, 1] [W_x, b_x]^T.
+        # The backward reuses x1 = [x, 1]: x1^T dL/d(projection) is [dL/dW_ih, dL/db_ih].
+        x1 = _take((T, N, I + 1), dtype)
+        x1[..., :I] = x
+        x1[..., I] = 1
+        xw = _take((T, N, GH), dtype)
+        np.matmul(x1.reshape(T * N, I + 1), np.concatenate([w_x, b_x[:, None]], axis=1).T,
+                  out=xw.reshape(T * N, GH))
         y = np.empty((T + 1 + self.has_cell, N, H), dtype)
         y[T if reverse else 0] = h0
-        self._steps(xw, y, w_h, b_hh, *((c0,) if self.has_cell else ()))
-        _give(xw)
+        # the loop's product h_{t-1} w_h^T, with w_h^T contiguous: faster in OpenBLAS than the transposed view
+        self._steps(xw, y, np.ascontiguousarray(w_h.T), b_hh, *((c0,) if self.has_cell else ()))
         self.y = y
-        if not self.recording:
-            _give(*self.saved)
+        if self.recording:
+            self.saved += (x1,)
+        else:
+            _give(x1, *self.saved)
             self.saved = ()
         return y
 
     def backward(self, gy):
         inputs, need = self.inputs, self.needs_input_grad
-        x, w_ih = inputs[0].data, inputs[2 + self.has_cell].data
-        T, N, I = x.shape
+        x1, w_ih = self.saved[-1], inputs[2 + self.has_cell].data
+        T, N, I = x1.shape[0], x1.shape[1], x1.shape[2] - 1
         d_xw, d_hw, dh0, dc0, scratch = self._steps_backward(gy.data)  # dL/d(x-, h-side pre-activations)
         same = d_xw is d_hw                                              # RNN, LSTM: the same array
         d_xw = d_xw.reshape(T * N, -1)
         d_hw = d_xw if same else d_hw.reshape(T * N, -1)
         h_prev = self.y[self.old:self.old + T].reshape(T * N, -1)
+        k = 2 + self.has_cell
+        dw_ih = db_ih = db_hh = None
+        if need[k] or (self.has_bias and (need[k + 2] or need[k + 3])):
+            dwb = d_xw.T @ x1.reshape(T * N, I + 1)                     # [dL/dW_ih, dL/db_ih]
+            dw_ih = np.ascontiguousarray(dwb[:, :I]) if need[k] else None
+            db_ih = dwb[:, I].copy()
         grads = [
             (d_xw @ w_ih).reshape(T, N, I) if need[0] else None,   # dL/dx
             dh0 if need[1] else None,                                # dL/dh0
         ]
         if self.has_cell:
             grads.append(dc0 if need[2] else None)                   # dL/dc0
-        k = 2 + self.has_cell
-        grads.append(d_xw.T @ x.reshape(T * N, I) if need[k] else None)    # dL/dW_ih
-        grads.append(d_hw.T @ h_prev if need[k + 1] else None)              # dL/dW_hh
+        grads.append(dw_ih)                                          # dL/dW_ih
+        grads.append(d_hw.T @ h_prev if need[k + 1] else None)       # dL/dW_hh
         if self.has_bias:
-            db_ih = _row_sum(d_xw) if need[k + 2] else None                 # dL/db_ih
-            db_hh = None
-            if need[k + 3]:                                                 # dL/db_hh
-                db_hh = db_ih if same and db_ih is not None else _row_sum(d_hw)
-            grads += [db_ih, db_hh]
+            if need[k + 3]:                                          # dL/db_hh
+                db_hh = db_ih if same else _row_sum(d_hw)
+            grads += [db_ih if need[k + 2] else None, db_hh]
         _give(*scratch)
         return tuple(None if g is None else Tensor._wrap(g) for g in grads)
 
@@ -158,8 +177,8 @@ class _RNN(_Recurrence):
     def _loop_weights(self, w_ih, w_hh, b_ih, b_hh):
         return w_ih, b_ih + b_hh, w_hh
 
-    def _steps(self, xw, y, w_hh, b_hh):
-        w, new, old = w_hh.T, self.new, self.old
+    def _steps(self, xw, y, w, b_hh):
+        new, old = self.new, self.old
         relu = self.options["nonlinearity"] == "relu"
         for t in self.steps:
             a = y[t + new]
@@ -169,6 +188,7 @@ class _RNN(_Recurrence):
                 np.maximum(a, 0, out=a)
             else:
                 np.tanh(a, out=a)
+        _give(xw)
         self.saved = ()
 
     def _steps_backward(self, gy):
@@ -199,7 +219,8 @@ class _LSTM(_Recurrence):
     dh_{t-1} = dG W_hh,  dc_{t-1} = dc · f.
 
     σ(a) = ½ tanh(a/2) + ½, so one tanh over all four gates does: the rows of W_ih, W_hh and the
-    biases of i, f, o are pre-scaled by ½, and after the tanh the gates are scaled and shifted."""
+    biases of i, f, o are pre-scaled by ½, and after the tanh the gates are scaled and shifted.
+    The gates of step t are made in place in xw[t], the step's input projection."""
 
     gates, has_cell = 4, True
 
@@ -210,75 +231,80 @@ class _LSTM(_Recurrence):
         s = self._scale(w_hh.shape[1], w_hh.dtype)
         return w_ih * s[:, None], (b_ih + b_hh) * s, w_hh * s[:, None]
 
-    def _steps(self, xw, y, w_hh, b_hh, c0):
+    def _steps(self, xw, y, w, b_hh, c0):
         T, N, H = len(self.steps), y.shape[1], y.shape[2]
         dtype = y.dtype
         scale, shift = self._scale(H, dtype), np.repeat(_LSTM_SHIFT, H).astype(dtype)
-        gates = _take((T, N, 4 * H), dtype)       # activated i, f, g, o
+        gates = xw                                # activated i, f, g, o: made in place of the projection
         c = _take((T + 1, N, H), dtype)           # cell states, in the slots used for h in y
-        tanh_c = _take((T, N, H), dtype)
-        ig = _take((N, H), dtype)
+        tanh_c, X, hw = _take((N, H), dtype), _take((N, 4 * H), dtype), _take((N, 4 * H), dtype)
+        x_ig, x_fc, x_g, x_h = X[:, :H], X[:, H:2 * H], X[:, 2 * H:3 * H], X[:, 3 * H:]
+        if self.recording:
+            p, k = _take((T, N, 4 * H), dtype), _take((T, N, H), dtype)
+            self.p_spent = False                  # the backward overwrites p with dG
         c[T if self.reverse else 0] = c0
-        w, new, old = w_hh.T, self.new, self.old
+        new, old = self.new, self.old
         for t in self.steps:
             a = gates[t]
-            np.matmul(y[t + old], w, out=a)
-            a += xw[t]
+            a += np.matmul(y[t + old], w, out=hw)
             np.tanh(a, out=a)                     # tanh(a/2) for i, f, o (pre-scaled), tanh(a) for g
             a *= scale
             a += shift
             i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            c_t = c[t + new]
-            np.multiply(f, c[t + old], out=c_t)
-            c_t += np.multiply(i, g, out=ig)
-            np.tanh(c_t, out=tanh_c[t])
-            np.multiply(o, tanh_c[t], out=y[t + new])
+            c_t, h_t = c[t + new], y[t + new]
+            np.multiply(i, g, out=x_ig)
+            np.multiply(f, c[t + old], out=x_fc)
+            np.add(x_fc, x_ig, out=c_t)
+            np.tanh(c_t, out=tanh_c)
+            np.multiply(o, tanh_c, out=h_t)
+            if self.recording:  # the backward's factors, made while the step is in cache
+                # X = (i g, f c_{t-1}, i (1 + g), h), see _factors
+                np.add(i, x_ig, out=x_g)
+                x_h[...] = h_t
+                self._factors(a, X, h_t, tanh_c, p[t], k[t])
         y[T + 1] = c[0 if self.reverse else T]
-        if self.recording:  # the backward's factors, for all steps at once (faster than step by step)
-            p, k = _take((T, N, 4 * H), dtype), _take((T, N, H), dtype)
-            self._factors(gates, c[old:old + T], tanh_c, p, k)
-        _give(ig, c, tanh_c)
-        self.saved = (gates, p, k) if self.recording else (gates,)
+        _give(tanh_c, X, hw)
+        self.saved = (gates, p, k, c) if self.recording else (gates, c)
 
     @staticmethod
-    def _factors(a, c_prev, tanh_c, p, k):
-        """The factors of the backward (arrays (steps, N, 4H) and (steps, N, H)): dG = (dc, dc, dc, dh) · p
-        and dc += dh · k with p = (g · i(1-i), c_{t-1} · f(1-f), i · (1-g²), tanh c_t · o(1-o)),
-        k = o · (1 - tanh² c_t)."""
-        H = k.shape[-1]
-        i, g, o = a[..., :H], a[..., 2 * H:3 * H], a[..., 3 * H:]
-        np.multiply(a, a, out=p)
-        np.subtract(a, p, out=p)                  # a(1-a): σ' of i, f, o
-        pg = p[..., 2 * H:3 * H]
-        np.multiply(g, g, out=pg)
-        np.subtract(1, pg, out=pg)                # 1 - g²: tanh' of g
-        p[..., :H] *= g
-        p[..., H:2 * H] *= c_prev
-        pg *= i
-        p[..., 3 * H:] *= tanh_c
-        np.multiply(tanh_c, tanh_c, out=k)
-        np.subtract(1, k, out=k)
-        k *= o
+    def _factors(a, X, h, tanh_c, p, k):
+        """The factors of the backward, dG = (dc, dc, dc, dh) · p and dc += dh · k, for one step
+        (arrays (N, 4H), (N, H)) or all (a leading T axis). With the gates a = (i, f, g, o),
+        h = o · tanh c_t and X = (i g, f c_{t-1}, i (1 + g), h):
+        p = X · (1 - a) = (g · i(1-i), c_{t-1} · f(1-f), i · (1-g²), tanh c_t · o(1-o)),
+        k = o - h · tanh c_t = o · (1 - tanh² c_t)."""
+        o = a[..., 3 * k.shape[-1]:]
+        np.subtract(1, a, out=p)
+        p *= X
+        np.subtract(o, np.multiply(h, tanh_c, out=k), out=k)
 
     def _steps_backward(self, gy):
-        gates, p, k = self.saved
+        gates, p, k, c = self.saved[:4]
         T, N, H = k.shape
-        dtype, new, w_hh = gates.dtype, self.new, self.inputs[4].data
+        dtype, new, old, w_hh = gates.dtype, self.new, self.old, self.inputs[4].data
+        if self.p_spent:                                    # a second backward (retain_graph): p anew
+            i, f, g = gates[..., :H], gates[..., H:2 * H], gates[..., 2 * H:3 * H]
+            h = self.y[new:new + T]
+            X = np.concatenate([i * g, f * c[old:old + T], i * (1 + g), h], axis=-1)
+            self._factors(gates, X, h, np.tanh(c[new:new + T]), p, k)
+        self.p_spent = True
         f = gates[..., H:2 * H]
-        p = p.reshape(T, N, 4, H)
-        dG = _take((T, N, 4, H), dtype)
+        dG = p.reshape(T, N, 4, H)                          # dG_t overwrites p_t (less memory traffic)
         dh, dh_k = _take((N, H), dtype), _take((N, H), dtype)
         dc = gy[T + 1].copy()                               # dL/dc_n
         dh_rec = 0
+        first, (need_h0, need_c0) = self.steps[0], self.needs_input_grad[1:3]
         for t in reversed(self.steps):
             np.add(gy[t + new], dh_rec, out=dh)
             dc += np.multiply(dh, k[t], out=dh_k)
             d = dG[t]
-            np.multiply(dc[:, None, :], p[t, :, :3], out=d[:, :3])
-            np.multiply(dh, p[t, :, 3], out=d[:, 3])
-            dh_rec = d.reshape(N, 4 * H) @ w_hh
-            dc *= f[t]
-        return dG, dG, dh_rec, dc, (dG, dh, dh_k)
+            d[:, :3] *= dc[:, None, :]
+            d[:, 3] *= dh
+            if t != first or need_h0:                       # at the first step: only for dL/dh0
+                dh_rec = d.reshape(N, 4 * H) @ w_hh
+            if t != first or need_c0:
+                dc *= f[t]
+        return dG, dG, dh_rec, dc, (dh, dh_k)
 
 
 class _GRU(_Recurrence):
@@ -303,7 +329,7 @@ class _GRU(_Recurrence):
         b[:2 * H] += b_hh[:2 * H]                 # b_hn stays inside r · (W_hn h + b_hn)
         return w_ih * s[:, None], b * s, w_hh * s[:, None]
 
-    def _steps(self, xw, y, w_hh, b_hh):
+    def _steps(self, xw, y, w, b_hh):
         T, N, H = len(self.steps), y.shape[1], y.shape[2]
         dtype = y.dtype
         b_hn = b_hh[2 * H:]
@@ -311,7 +337,7 @@ class _GRU(_Recurrence):
         hw, one_minus_z = _take((N, 3 * H), dtype), _take((N, H), dtype)
         if self.recording:                        # the backward's factors, made while the step is in cache
             pn, pr, pz = (_take((T, N, H), dtype) for _ in range(3))
-        w, new, old = w_hh.T, self.new, self.old
+        new, old = self.new, self.old
         for t in self.steps:
             h_prev = y[t + old]
             np.matmul(h_prev, w, out=hw)
@@ -340,11 +366,11 @@ class _GRU(_Recurrence):
                 pz[t] *= h_t
             h_t *= z
             h_t += n_t
-        _give(hw, one_minus_z, n, hn)
+        _give(xw, hw, one_minus_z, n, hn)
         self.saved = (rz, pn, pr, pz) if self.recording else (rz,)
 
     def _steps_backward(self, gy):
-        rz, pn, pr, pz = self.saved
+        rz, pn, pr, pz, _ = self.saved
         T, N, H = pn.shape
         dtype, new, w_hh = pn.dtype, self.new, self.inputs[3].data
         r, z = rz[..., :H], rz[..., H:]

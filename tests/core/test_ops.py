@@ -190,3 +190,18 @@ def test_boolean_mask_combines_with_a_float_tensor_without_changing_its_dtype():
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 1.0])
     assert (x + mask).dtype == np.float32 and (x - mask).dtype == np.float32
+
+
+def test_boolean_mask_is_not_copied_to_floats(monkeypatch):
+    """A mask meets a float tensor in every ReLU backward (``gy * (y > 0)``): casting it first
+    would copy a whole activation-sized array per layer and step."""
+    from nnscratch.functional import ops
+    casts = []
+    real = ops.Cast.forward
+    monkeypatch.setattr(ops.Cast, "forward", lambda self, a, dtype: casts.append(a.dtype) or real(self, a, dtype))
+    x = ns.tensor(np.array([-1.5, 0.0, 2.0], np.float32), requires_grad=True)
+    mask = ns.tensor(x.data > 0)
+    for y in (x * mask, mask * x, x * mask.data, x / (mask + 1.0), x.double() * mask):
+        assert y.dtype in (np.float32, np.float64)
+    assert casts == [np.float32]  # only x.double(), a float-to-float conversion
+    np.testing.assert_array_equal((x * mask).data, [0.0, 0.0, 2.0])

@@ -19,8 +19,8 @@ GRU   r = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)                 reset gate
       W_ih = [W_ir; W_iz; W_in] of shape (3H, I), W_hh likewise (3H, H)
 
 How it is computed. One ``Function`` runs one layer in one direction over the whole sequence:
-the input projection W_ih x_t + b for all T steps is one matrix product, [x_t, 1] [W_ih, b]^T (the
-column of ones brings in the bias; the backward's [dL/dW_ih, dL/db_ih] is one product with it too);
+the input projection W_ih x_t + b for all T steps is one matrix product, ``[x_t, 1] @ [W_ih, b]^T`` (the
+column of ones brings in the bias; the backward's ``[dL/dW_ih, dL/db_ih]`` is one product with it too);
 the Python loop over time does only the recurrent product h_{t-1} W_hh^T and the elementwise gate
 math, on arrays. Its backward (backpropagation through time) loops over the steps in reverse, again
 on arrays, collecting dL/d(pre-activations) for all steps; the weight gradients are then one matrix

@@ -1,7 +1,7 @@
 """Forward + backward of one convolution layer: nnscratch (im2col + one matrix product, pure
 NumPy) vs PyTorch, in the same run, on the same data and weights.
 
-    python benchmarks/bench_conv.py [--steps 20] [--repeats 7] [--parts]
+    python benchmarks/bench_conv.py [WORKLOAD ...] [--steps 20] [--repeats 7] [--parts]
     python benchmarks/bench_conv.py --weight-grad
 
 Workloads (float32, batch 100):
@@ -9,6 +9,9 @@ Workloads (float32, batch 100):
           the input needs no gradient (it is the data), so only dL/dW and dL/db are computed
   deep    a DeepConvNet-style inner layer: conv 16 -> 16, 3x3, padding 1, input (100, 16, 28, 28),
           with the input gradient (it comes from the layer below)
+  deep4   DeepConvNet's fourth convolution: 32 -> 32, 3x3, padding 2, input (100, 32, 14, 14)
+  deep6   DeepConvNet's sixth convolution: 64 -> 64, 3x3, padding 1, input (100, 64, 8, 8)
+  tutorial the PyTorch-tutorial CNN's second convolution: 32 -> 64, 3x3, input (64, 32, 26, 26)
 Each step is the forward pass and backward() with a fixed random upstream gradient. Reported:
 milliseconds per step, best mean over the repeats, and the ratio nnscratch / PyTorch (below 1
 means nnscratch is faster). With --parts, nnscratch's forward alone is timed too.
@@ -33,6 +36,9 @@ WORKLOADS = {
     # name: (input shape, out channels, kernel, padding, input needs grad)
     "simple": ((100, 1, 28, 28), 30, 5, 0, False),
     "deep": ((100, 16, 28, 28), 16, 3, 1, True),
+    "deep4": ((100, 32, 14, 14), 32, 3, 2, True),
+    "deep6": ((100, 64, 8, 8), 64, 3, 1, True),
+    "tutorial": ((64, 32, 26, 26), 64, 3, 0, True),
 }
 
 
@@ -113,6 +119,7 @@ def weight_grad_products(repeats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workloads", nargs="*", metavar="WORKLOAD", help=", ".join(WORKLOADS) + " (default: all)")
     parser.add_argument("--steps", type=int, default=20, help="steps per timed run")
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per side; the best counts")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds of rest before each switch of side")
@@ -121,10 +128,14 @@ def main():
     args = parser.parse_args()
     if args.weight_grad:
         return weight_grad_products(args.repeats)
+    unknown = set(args.workloads) - set(WORKLOADS)
+    if unknown:
+        parser.error(f"unknown workloads {sorted(unknown)}; choose from {', '.join(WORKLOADS)}")
+    workloads = {name: WORKLOADS[name] for name in args.workloads or WORKLOADS}
     torch = import_torch()
 
     print(f"{'workload':<8} {'side':<10} {'fwd+bwd ms':>10} {'fwd ms':>8}")
-    for name, (shape, out_channels, kernel, padding, x_grad) in WORKLOADS.items():
+    for name, (shape, out_channels, kernel, padding, x_grad) in workloads.items():
         x, w, b, gy = make_data(shape, out_channels, kernel, padding)
         ours, our_tensors = nnscratch_step(x, w, b, gy, padding, x_grad)
         sides = [("nnscratch", ours, nnscratch_forward(x, w, b, padding))]

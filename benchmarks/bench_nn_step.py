@@ -24,7 +24,6 @@ def make_batch(batch=128, seed=0):
     return rng.random((batch, 784), dtype=np.float32), rng.integers(0, 10, batch)
 
 
-
 def torch_model(torch, ours):
     layers = []
     for i, (a, b) in enumerate(zip(SIZES[:-1], SIZES[1:])):
@@ -34,7 +33,6 @@ def torch_model(torch, ours):
     model = torch.nn.Sequential(*layers)
     model.load_state_dict({k: torch.from_numpy(v.data.copy()) for k, v in ours.state_dict().items()})
     return model
-
 
 
 def main():

@@ -66,12 +66,10 @@ def build(name, seed=0):
     return model, x, rng.integers(0, 10, batch)
 
 
-
 def torch_twin(torch, model):
     twin = to_torch(model)
     twin.load_state_dict({k: torch.from_numpy(v.data.copy()) for k, v in model.state_dict().items()})
     return twin
-
 
 
 def check_twins(torch, ours, theirs, x):

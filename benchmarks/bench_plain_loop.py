@@ -30,7 +30,7 @@ import multiprocessing as mp
 import time
 
 import numpy as np
-from common import best_time, import_torch, nnscratch_training_step, to_torch, torch_training_step
+from common import best_time, import_torch, nnscratch_training_step, torch_training_step, torch_twin
 
 WORKLOADS = {
     # name: (builder name, builder options, batch size, default steps per timed run)
@@ -64,12 +64,6 @@ def build(name, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((batch, 1, 28, 28), dtype=np.float32)
     return model, x, rng.integers(0, 10, batch)
-
-
-def torch_twin(torch, model):
-    twin = to_torch(model)
-    twin.load_state_dict({k: torch.from_numpy(v.data.copy()) for k, v in model.state_dict().items()})
-    return twin
 
 
 def check_twins(torch, ours, theirs, x):

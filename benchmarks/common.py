@@ -144,6 +144,13 @@ def to_torch(module):
     raise TypeError(f"no PyTorch twin for {kind}")
 
 
+def torch_twin(torch, model):
+    """``to_torch(model)`` with ``model``'s weights and buffers copied in."""
+    twin = to_torch(model)
+    twin.load_state_dict({k: torch.from_numpy(v.data.copy()) for k, v in model.state_dict().items()})
+    return twin
+
+
 def _torch_residual_block(torch, ours):
     """A torch module computing ``models.ResidualBlock``'s forward with twins of its layers."""
     class ResidualBlock(torch.nn.Module):

@@ -59,29 +59,20 @@ def _finite_float(text):
     return value
 
 
-def _learning_rate(text):
-    """A learning rate: finite and greater than 0."""
-    value = _finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text!r} (a typical value is 0.1 for "
-                                         "sgd, 0.001 for adam)")
-    return value
+def _finite_float_above(low, inclusive, hint=""):
+    """A parser of finite floats greater than ``low`` (or equal to it, when ``inclusive``)."""
+    def parse(text):
+        value = _finite_float(text)
+        if value < low or (value == low and not inclusive):
+            bound = "at least" if inclusive else "greater than"
+            raise argparse.ArgumentTypeError(f"must be {bound} {low:g}, got {text!r}{hint}")
+        return value
+    return parse
 
 
-def _non_negative_float(text):
-    """A finite float >= 0 (0 turns the option off)."""
-    value = _finite_float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {text!r}")
-    return value
-
-
-def _positive_float(text):
-    """A finite float > 0."""
-    value = _finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text!r}")
-    return value
+_learning_rate = _finite_float_above(0, inclusive=False, hint=" (a typical value is 0.1 for sgd, 0.001 for adam)")
+_non_negative_float = _finite_float_above(0, inclusive=True)   # 0 turns the option off
+_positive_float = _finite_float_above(0, inclusive=False)
 
 
 def _and(names):

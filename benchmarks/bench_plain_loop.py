@@ -1,6 +1,6 @@
 """Training steps in the user's own loop, nnscratch vs PyTorch in the same run.
 
-    python benchmarks/bench_plain_loop.py [WORKLOAD ...] [--steps N] [--repeats 5] [--rss]
+    python benchmarks/bench_plain_loop.py [WORKLOAD ...] [--steps N] [--repeats 7]
 
 Each step is what every PyTorch tutorial writes, on one graph and no ``fit`` / DataParallel:
 
@@ -15,18 +15,19 @@ with Adam 1e-3 on a fixed random batch (timing does not depend on the pixel valu
   lstm, gru     row-by-row MNIST: 28 steps of 28 pixels, hidden 128, fc 10 (``row_lstm``), batch 100
   mlp           784-256-256-10 ReLU, dropout 0.2, batch 128
 Same initial weights (nnscratch's, loaded into the PyTorch twin, ``common.to_torch``; the eval-mode
-outputs are checked equal before timing). PyTorch runs on BENCH_THREADS (default 2) threads,
-nnscratch as it comes. The sides alternate, with a pause before each switch (BLAS threads spin
-for a while after a product and would slow the other side down); reported: ms per step, the
-best mean over the repeats, and the ratio nnscratch / PyTorch (below 1: nnscratch is faster):
-the median over the repeats of the ratio of the two runs made one after the other, and its range.
-
-With --rss, each side also runs ``--steps`` steps alone in a fresh process and its peak resident
-memory (VmHWM) is printed, nnscratch's child never importing torch.
+outputs are checked equal before timing). Each side runs in its own process, as a user's script
+would (nnscratch's never imports torch; in one process the two would share OpenMP's thread pool
+and its settings), PyTorch on BENCH_THREADS (default 2) threads, nnscratch as it comes (with the
+compiled kernels when numba is installed; NNSCRATCH_COMPILED=0 for NumPy alone). The sides take
+turns, with a pause before each switch; reported: ms per step, the best mean over the repeats,
+the ratio nnscratch / PyTorch (below 1: nnscratch is faster) as the median over the repeats of
+the ratio of the two runs made one after the other, its range, and each process's peak resident
+memory (VmHWM).
 """
 
 import argparse
 import multiprocessing as mp
+import os
 import time
 
 import numpy as np
@@ -79,31 +80,36 @@ def check_twins(torch, ours, theirs, x):
     assert err < 1e-4, f"the PyTorch twin's outputs differ by {err:.2e}"
 
 
-def peak_rss(name, side, steps, queue):
-    """Run ``steps`` steps of one side in this (fresh) process and report its peak RSS in MB."""
+def side(name, which, conn):
+    """One side of a workload in its own process: build the step, then time ``steps`` steps each
+    time the parent asks, and finally report the process's peak resident memory (VmHWM)."""
     model, x, t = build(name)
-    if side == "nnscratch":
-        from nnscratch.backend import keep_freed_memory
-        keep_freed_memory()  # as the nnscratch command and fit do
+    if which == "nnscratch":
+        if os.environ.get("BENCH_MALLOC_TUNING", "1") == "1":
+            from nnscratch.backend import keep_freed_memory
+            keep_freed_memory()  # as the nnscratch command and fit do (BENCH_MALLOC_TUNING=0: as imported)
         step = nnscratch_training_step(model, x, t)
     else:
+        from nnscratch.functional import compiled
+        compiled.set_enabled(False)  # the twin check on NumPy alone: no numba threads in PyTorch's process
         torch = import_torch()
-        step = torch_training_step(torch, torch_twin(torch, model), x, t)
-    for _ in range(steps):
-        step()
-    with open("/proc/self/status") as status:  # VmHWM: ru_maxrss would carry the parent's over exec
-        peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-    queue.put(peak_kb / 1024)
+        twin = torch_twin(torch, model)
+        check_twins(torch, model, twin, x)
+        step = torch_training_step(torch, twin, x, t)
+    step()  # warm up (and compile what is compiled)
+    conn.send("ready")
+    while (steps := conn.recv()) is not None:
+        conn.send(best_time(step, steps, 1))
+    with open("/proc/self/status") as status:  # this process's own peak, torch never loaded on our side
+        conn.send(next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024)
 
 
-def rss_in_child(name, side, steps):
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    process = ctx.Process(target=peak_rss, args=(name, side, steps, queue))
+def start(name, which):
+    parent, child = mp.get_context("spawn").Pipe()
+    process = mp.get_context("spawn").Process(target=side, args=(name, which, child))
     process.start()
-    result = queue.get(timeout=600)
-    process.join()
-    return result
+    assert parent.recv() == "ready"
+    return process, parent
 
 
 def main():
@@ -112,42 +118,33 @@ def main():
     parser.add_argument("--steps", type=int, help="steps per timed run (default: per workload, about 1 s)")
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per side")
     parser.add_argument("--pause", type=float, default=0.5, help="seconds of rest before each switch of side")
-    parser.add_argument("--rss", action="store_true", help="also measure each side's peak RSS in a fresh process")
     args = parser.parse_args()
     unknown = set(args.workloads) - set(WORKLOADS)
     if unknown:
         parser.error(f"unknown workloads {sorted(unknown)}; choose from {', '.join(WORKLOADS)}")
-    from nnscratch.backend import keep_freed_memory
-    keep_freed_memory()
-    torch = import_torch()
-
-    print(f"{'workload':<13} {'nnscratch ms':>12} {'PyTorch ms':>11} {'ratio':>6}  {'range':<11}"
-          + ("  peak MB (ns / torch)" if args.rss else ""))
+    has_torch = import_torch() is not None
+    print(f"{'workload':<13} {'nnscratch ms':>12} {'PyTorch ms':>11} {'ratio':>6}  {'range':<11}  peak MB (ns / torch)")
     for name in args.workloads:
         steps = args.steps or WORKLOADS[name][3]
-        model, x, t = build(name)
-        sides = {"nnscratch": nnscratch_training_step(model, x, t)}
-        if torch is not None:
-            twin = torch_twin(torch, model)
-            check_twins(torch, model, twin, x)
-            sides["PyTorch"] = torch_training_step(torch, twin, x, t)
-        runs = {side: [] for side in sides}
+        sides = {which: start(name, which) for which in (["nnscratch", "PyTorch"] if has_torch else ["nnscratch"])}
+        runs = {which: [] for which in sides}
         for _ in range(args.repeats):
-            for side, step in sides.items():
+            for which, (_, conn) in sides.items():
                 time.sleep(args.pause)
-                runs[side].append(best_time(step, steps, 1))
-        ours = min(runs["nnscratch"]) * 1e3
-        line = f"{name:<13} {ours:12.2f}"
-        if torch is not None:
-            theirs = min(runs["PyTorch"]) * 1e3
+                conn.send(steps)
+                runs[which].append(conn.recv())
+        peaks = []
+        for process, conn in sides.values():
+            conn.send(None)
+            peaks.append(conn.recv())
+            process.join()
+        line = f"{name:<13} {min(runs['nnscratch']) * 1e3:12.2f}"
+        if has_torch:
             # each repeat's two runs are next to each other in time: their ratio is the least
             # affected by the load of a shared machine, which drifts over seconds
             paired = sorted(a / b for a, b in zip(runs["nnscratch"], runs["PyTorch"]))
-            line += f" {theirs:11.2f} {np.median(paired):5.2f}x  ({paired[0]:.2f}-{paired[-1]:.2f})"
-        if args.rss:
-            rss = [rss_in_child(name, side, steps) for side in sides]
-            line += "  " + " / ".join(f"{r:.0f}" for r in rss)
-        print(line, flush=True)
+            line += f" {min(runs['PyTorch']) * 1e3:11.2f} {np.median(paired):5.2f}x  ({paired[0]:.2f}-{paired[-1]:.2f})"
+        print(line + "  " + " / ".join(f"{p:.0f}" for p in peaks), flush=True)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,18 @@ def rng(request):
     return np.random.default_rng(seed)
 
 
+@pytest.fixture(params=["numpy", "compiled"])
+def kernel_path(request):
+    """Run the test on NumPy alone, then with the compiled kernels (``nnscratch.functional.compiled``;
+    that run is skipped where numba is not installed)."""
+    from nnscratch.functional import compiled
+    if request.param == "compiled" and not compiled.available():
+        pytest.skip("numba is not installed: the compiled kernels cannot run")
+    previous = compiled.set_enabled(request.param == "compiled")
+    yield request.param
+    compiled.set_enabled(previous)
+
+
 def _away_from(x, points, margin):
     """Move every value closer than ``margin`` to one of ``points`` out to point ± 2·margin."""
     x = np.array(x, dtype=np.float64)

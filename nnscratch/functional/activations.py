@@ -4,7 +4,8 @@ softplus, GELU (with erf), ELU, SiLU, hardtanh and ReLU6."""
 import numpy as np
 
 from .. import backend
-from ..tensor import Function, Tensor
+from ..tensor import Function, Tensor, is_grad_enabled
+from . import compiled
 from .ops import _pick, as_tensor, clip, exp, where
 
 def step_function(x):
@@ -50,9 +51,14 @@ class ReLU(Function):
     """y = max(x, 0);  dy/dx = 1 where x > 0, else 0."""
 
     def forward(self, x):
-        return np.maximum(x, 0)
+        y = compiled.relu(x)
+        return np.maximum(x, 0) if y is None else y
 
     def backward(self, gy):
+        if not is_grad_enabled():  # (with create_graph the gradient is built from Tensor ops)
+            gx = compiled.relu_grad(gy.data, self.output().data)
+            if gx is not None:
+                return Tensor._wrap(gx)
         return gy * (self.output().data > 0)
 
 

@@ -9,6 +9,9 @@ for stride s, zero padding p and dilation d (the window geometry, shared with po
 ``window``):  y[n, o, r, c] = b[o] + Σ_{ch, i, j} W[o, ch, i, j] · x_padded[n, ch, r·s + i·d, c·s + j·d]
 (ch over o's group).
 
+With numba installed, stride-1 convolutions of one group take a faster path with the same
+numbers: a direct convolution in compiled kernels (``conv_direct``, ``compiled``).
+
 For reading first: ``nnscratch.functional.reference.conv2d`` computes the same sum as it is
 written, a loop over the kernel offsets (i, j) with basic tensor operations only, so that autograd
 differentiates it; the fast kernel below gives the same numbers (tests/nn/test_reference.py checks
@@ -51,7 +54,9 @@ new ``col`` is page-faulted in again, measured 27 ms instead of 16 ms for that l
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ..backend import give_arrays
 from ..tensor import Function, ShapeError, Tensor, is_grad_enabled
+from . import compiled, conv_direct
 from .ops import as_tensor
 from .ops import pair as _pair
 from .window import WindowAxis, conv_padding, transposed_size
@@ -204,6 +209,12 @@ def _col2im(gy, w, geo, bias=None, gy_cn=None):
     return gx
 
 
+def _bias_grad(gy):
+    """dL/db = Σ_{n, r, c} dL/dy[n, :, r, c]."""
+    gb = compiled.channel_sums(gy)
+    return gy.sum(axis=(0, 2, 3)) if gb is None else gb
+
+
 # ----------------------------------------------------------------------------- the Functions
 
 
@@ -215,6 +226,13 @@ class Conv2d(Function):
 
     def forward(self, x, w, b=None, geo=None):
         self.geo = geo
+        self.grid = conv_direct.Grid(geo, x.dtype) if conv_direct.supports(geo, x.dtype) else None
+        if self.grid is not None:  # the compiled direct convolution (conv_direct)
+            x_grid = self.grid.image(x)
+            y = self.grid.forward(x_grid, w, b)
+            if is_grad_enabled() and self.needs_input_grad[1]:
+                self.x_grid = x_grid  # reused by the weight gradient
+            return y
         col = _im2col(x, geo, ones_row=b is not None)
         y = _apply_weights(col, w, b, geo)
         if is_grad_enabled() and self.needs_input_grad[1]:
@@ -222,17 +240,29 @@ class Conv2d(Function):
         return y
 
     def backward(self, gy):
-        need, geo, gy = self.needs_input_grad, self.geo, gy.data
-        gx = gw = gb = gy_cn = None
-        if need[1]:
-            gy_cn = _channels_first(gy, geo)
-            gw, gb = _weight_grad(gy_cn, self.col, geo)
+        need, geo, gy, w = self.needs_input_grad, self.geo, gy.data, self.inputs[1].data
+        gx = gw = gb = None
+        if self.grid is not None:
+            g = self.grid.gradient(gy)
+            gw = self.grid.weight_grad(g, self.x_grid) if need[1] else None
+            gx = self.grid.input_grad(g, w) if need[0] else None
+            give_arrays(g)
+        else:
+            gy_cn = None
+            if need[1]:
+                gy_cn = _channels_first(gy, geo)
+                gw, gb = _weight_grad(gy_cn, self.col, geo)
+            if need[0]:
+                gx = _col2im(gy, w, geo, gy_cn=gy_cn)
         if len(need) == 3 and need[2] and gb is None:
-            gb = gy.sum(axis=(0, 2, 3))
-        if need[0]:
-            gx = _col2im(gy, self.inputs[1].data, geo, gy_cn=gy_cn)
+            gb = _bias_grad(gy)
         grads = tuple(None if g is None else Tensor._wrap(g) for g in (gx, gw, gb))
         return grads[:len(need)]
+
+    def release(self):
+        if "x_grid" in self.__dict__:
+            give_arrays(self.x_grid)
+        super().release()
 
 
 class ConvTranspose2d(Function):
@@ -244,13 +274,27 @@ class ConvTranspose2d(Function):
 
     def forward(self, x, w, b=None, geo=None):
         self.geo = geo
+        self.grid = conv_direct.Grid(geo, x.dtype) if conv_direct.supports(geo, x.dtype) else None
+        if self.grid is not None:
+            g = self.grid.gradient(x)
+            y = self.grid.input_grad(g, w, bias=b)
+            give_arrays(g)
+            return y
         return _col2im(x, w, geo, bias=b)
 
     def backward(self, gy):
         need, geo, gy = self.needs_input_grad, self.geo, gy.data
         x, w = self.inputs[0].data, self.inputs[1].data
         gx = gw = gb = None
-        if need[0] or need[1]:
+        if self.grid is not None and (need[0] or need[1]):
+            gy_grid = self.grid.image(gy)
+            gx = self.grid.forward(gy_grid, w, None) if need[0] else None
+            if need[1]:
+                x_grid = self.grid.gradient(x)
+                gw = self.grid.weight_grad(x_grid, gy_grid)
+                give_arrays(x_grid)
+            give_arrays(gy_grid)
+        elif need[0] or need[1]:
             col = _im2col(gy, geo, ones_row=False)
             if need[0]:
                 gx = _apply_weights(col, w, None, geo)
@@ -258,7 +302,7 @@ class ConvTranspose2d(Function):
                 x_cn = _channels_first(x, geo)
                 gw = _weight_grad(x_cn, col, geo)[0]
         if len(need) == 3 and need[2]:
-            gb = gy.sum(axis=(0, 2, 3))
+            gb = _bias_grad(gy)
         grads = tuple(None if g is None else Tensor._wrap(g) for g in (gx, gw, gb))
         return grads[:len(need)]
 

@@ -18,7 +18,9 @@ import nnscratch.functional as F
 import nnscratch.nn as nn
 from nnscratch import gradcheck
 from nnscratch.functional import conv as conv_module
+from nnscratch.functional import conv_direct
 
+pytestmark = pytest.mark.usefixtures("kernel_path")  # every test on NumPy alone and with the compiled kernels
 
 def out_size(n, k, s, p, d):
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
@@ -240,8 +242,9 @@ def test_no_second_derivative():
 
 def test_input_gradient_skipped_when_not_needed(monkeypatch, rng):
     calls = []
-    real = conv_module._col2im
-    monkeypatch.setattr(conv_module, "_col2im", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for owner, name in [(conv_module, "_col2im"), (conv_direct.Grid, "input_grad")]:  # both paths' dL/dx
+        real = getattr(owner, name)
+        monkeypatch.setattr(owner, name, lambda *a, real=real, **k: calls.append(1) or real(*a, **k))
     x = ns.tensor(rng.standard_normal((2, 1, 6, 6)))  # data: no gradient wanted
     w, b = ns.tensor(rng.standard_normal((3, 1, 3, 3)), requires_grad=True), ns.zeros(3, requires_grad=True)
     F.conv2d(x, w, b).sum().backward()

@@ -1,0 +1,109 @@
+"""The optional compiled kernels: on when numba is installed (``pip install "nnscratch[fast]"``).
+
+With numba, ``conv2d`` and ``conv_transpose2d`` (stride 1, one group) run as a direct
+convolution in compiled, register-blocked loops spread over the cores (``conv_direct``,
+``numba_kernels``); ReLU, the backward of max pooling with windows side by side, and a
+convolution's bias gradient run as compiled loops over the cores (the functions below). Without
+numba, with ``NNSCRATCH_COMPILED=0`` in the environment, or after ``set_enabled(False)``, every
+op runs on NumPy alone. Both give the same numbers (within float rounding); the NumPy code is the
+one to read first, and the tests compare the two.
+"""
+
+import os
+
+import numpy as np
+
+from ..backend import park_blas_threads
+
+_enabled = os.environ.get("NNSCRATCH_COMPILED", "1") != "0"
+_module = None  # numba_kernels once imported, False if numba is missing
+
+
+def set_enabled(flag):
+    """Use the compiled kernels (where numba is installed) or NumPy alone; returns the previous setting."""
+    global _enabled
+    previous, _enabled = _enabled, bool(flag)
+    return previous
+
+
+def available():
+    """Whether numba is installed, so that the compiled kernels can run."""
+    global _module
+    if _module is None:
+        try:
+            from . import numba_kernels
+            _module = numba_kernels
+        except ImportError:
+            _module = False
+    return _module is not False
+
+
+def kernels():
+    """The module of compiled kernels, or None (numba is not installed, or they are turned off)."""
+    return _module if _enabled and available() else None
+
+
+def run(name, *args):
+    """Run the compiled kernel ``name``, OpenBLAS's spinning threads stopped first (they would take
+    half of each core from the kernel's threads: ``backend.park_blas_threads``)."""
+    park_blas_threads()
+    getattr(_module, name)(*args)
+
+
+# ----------------------------------------------------------------------------- ops with a compiled form
+# Each returns its result, or None where the kernels do not apply (then the caller uses NumPy):
+# the kernels off, an array too small for threads to pay, not contiguous, or not floating point.
+
+PARALLEL_MIN = 1 << 15  # elements: below this, starting the kernel's threads costs more than it saves
+
+
+def _applies(*arrays):
+    return (kernels() is not None and arrays[0].size >= PARALLEL_MIN
+            and all(a.dtype == arrays[0].dtype and a.dtype in (np.float32, np.float64) and a.flags.c_contiguous
+                    for a in arrays))
+
+
+def relu(x):
+    """max(x, 0)."""
+    if not _applies(x):
+        return None
+    y = np.empty_like(x)
+    run("relu", x.reshape(-1), y.reshape(-1))
+    return y
+
+
+def relu_grad(g, y):
+    """dL/dx of y = relu(x): g where y > 0, else 0."""
+    if not _applies(g, y):
+        return None
+    gx = np.empty_like(g)
+    run("relu_grad", g.reshape(-1), y.reshape(-1), gx.reshape(-1))
+    return gx
+
+
+def _side_by_side(geom):
+    """Whether the pooling windows (``pooling._Geometry``) lie side by side: stride = kernel, no
+    padding, no dilation."""
+    rows, cols = geom.rows, geom.cols
+    return rows.s == rows.k and cols.s == cols.k and rows.d == cols.d == 1 and not geom.padded
+
+
+def max_pool_scatter(g, index, geom):
+    """The backward of max pooling with windows side by side: g at each window's maximum (``index``,
+    row-major within the window), 0 elsewhere, in the input's shape."""
+    if not (_applies(g) and _side_by_side(geom)):
+        return None
+    rows, cols = geom.rows, geom.cols
+    gx = np.empty(geom.shape, g.dtype)
+    run("max_pool_scatter", g.reshape((-1,) + g.shape[-2:]), index.reshape((-1,) + g.shape[-2:]),
+        gx.reshape((-1,) + gx.shape[-2:]), rows.k, cols.k)
+    return gx
+
+
+def channel_sums(x):
+    """Σ over all axes but the second of x (N, C, ...): a convolution's bias gradient."""
+    if not _applies(x):
+        return None
+    out = np.empty(x.shape[1], x.dtype)
+    run("channel_sums", x.reshape(x.shape[0], x.shape[1], -1), out)
+    return out

@@ -1,0 +1,298 @@
+"""The compiled kernels (numba): a register-blocked direct convolution for ``conv_direct``, and
+ReLU, max pooling's backward and per-channel sums spread over the cores (called through ``compiled``).
+
+Imported by ``compiled`` only, and only when numba is installed (``pip install "nnscratch[fast]"``);
+nnscratch never needs it: the im2col path in ``conv`` computes the same numbers with NumPy.
+
+Everything works on images laid out as a *flat padded grid* (``conv_direct.Grid``): one row per
+channel, the zero-padded images one after the other, so that kernel offset (i, j) is a constant
+shift of the flat index q. One sum serves both passes:
+
+    out[r, q] = b[r] + Σ_{c, t} w[c, t, r] · x[c, q + shift[t]]          (``conv_grid``)
+
+and the weight gradient is its partner
+
+    acc[r, c, t] = Σ_q g[r, q] · x[c, q + shift[t]]                    (``correlate_grid``)
+
+How it is fast (about 200 GFLOP/s on two cores, the rate of a large matrix product): a *tile* of
+4 output rows x 2 vectors of pixels (8 vector registers) stays in registers over the whole
+Σ_{c, t}; each step loads 2 vectors of x and 4 weights, and does 8 vector multiply-adds. The tile
+is LLVM IR (vector types, ``llvm.fma``) emitted by a numba ``intrinsic``; numba's ``prange``
+spreads the tiles over the cores. Which positions of the grid are real outputs (not padding) is
+the caller's business: the kernels compute every position.
+"""
+
+import os
+
+import numpy as np
+
+# numba's OpenMP workers sleep between kernels instead of spinning against NumPy and OpenBLAS (read
+# when numba starts its OpenMP threads, so set here, before the first kernel; a user's setting wins)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba  # noqa: E402
+from llvmlite import ir  # noqa: E402
+from numba import njit, prange, types  # noqa: E402
+from numba.core import cgutils  # noqa: E402
+from numba.extending import intrinsic  # noqa: E402
+
+VECTOR_BYTES = 64      # one AVX-512 register (LLVM splits it in two on AVX2 machines)
+ROWS = 4               # output rows of a conv_grid tile
+VECTORS = 2            # pixel vectors of a conv_grid tile
+G_ROWS, X_ROWS, TAPS = 4, 1, 3  # gradient rows x input rows x taps of a correlate_grid tile
+
+
+def lanes(dtype):
+    """Values per vector for a float dtype: 16 float32 or 8 float64."""
+    return VECTOR_BYTES // np.dtype(dtype).itemsize
+
+
+class _Emitter:
+    """Small helpers for writing vector IR with numba's builder."""
+
+    def __init__(self, context, builder, dtype):
+        self.b = builder
+        self.float = ir.FloatType() if dtype == types.float32 else ir.DoubleType()
+        self.n = VECTOR_BYTES // (4 if dtype == types.float32 else 8)
+        self.vec = ir.VectorType(self.float, self.n)
+        self.i64 = ir.IntType(64)
+        suffix = "v%d%s" % (self.n, "f32" if dtype == types.float32 else "f64")
+        self.fma_fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(self.vec, [self.vec] * 3),
+                                                     "llvm.fma." + suffix)
+        self.context = context
+
+    def const(self, k):
+        return ir.Constant(self.i64, k)
+
+    def array(self, ty, value):
+        """(data pointer, row stride in elements) of a 1-d or 2-d+ C-ordered array argument."""
+        a = self.context.make_array(ty)(self.context, self.b, value)
+        stride = self.b.extract_value(a.strides, 0) if ty.ndim > 1 else self.const(0)
+        return a.data, self.b.sdiv(stride, self.const(ty.dtype.bitwidth // 8)), a
+
+    def at(self, ptr, *offsets):
+        for off in offsets:
+            ptr = self.b.gep(ptr, [off])
+        return ptr
+
+    def load_vec(self, ptr):
+        return self.b.load(self.b.bitcast(ptr, self.vec.as_pointer()), align=4)
+
+    def store_vec(self, value, ptr):
+        self.b.store(value, self.b.bitcast(ptr, self.vec.as_pointer()), align=4)
+
+    def splat(self, scalar):
+        undef = ir.Constant(self.vec, ir.Undefined)
+        v = self.b.insert_element(undef, scalar, ir.Constant(ir.IntType(32), 0))
+        return self.b.shuffle_vector(v, undef, ir.Constant(ir.VectorType(ir.IntType(32), self.n), [0] * self.n))
+
+    def sum(self, v, start):
+        """start + the sum of the lanes of v (in any order: a tree of shuffles and adds)."""
+        name = "llvm.vector.reduce.fadd.v%d%s" % (self.n, "f32" if self.float == ir.FloatType() else "f64")
+        fn = cgutils.get_or_insert_function(self.b.module, ir.FunctionType(self.float, [self.float, self.vec]), name)
+        return self.b.call(fn, [start, v], fastmath=("reassoc",))
+
+    def fma(self, a, x, acc):
+        return self.b.call(self.fma_fn, [a, x, acc])
+
+    def registers(self, count, initial):
+        """``count`` accumulators (allocas, which LLVM keeps in registers), set to ``initial(k)``."""
+        regs = [cgutils.alloca_once(self.b, self.vec) for _ in range(count)]
+        for k, reg in enumerate(regs):
+            self.b.store(initial(k), reg)
+        return regs
+
+
+@intrinsic
+def _conv_tile(typingctx, x, w, shift, b, out, q0, r0):
+    """out[r0 + a, q0 + p] = b[r0 + a] + Σ_{c, t} w[c, t, r0 + a] · x[c, q0 + shift[t] + p]
+    for a < ROWS and p < VECTORS · lanes."""
+    sig = types.void(x, w, shift, b, out, q0, r0)
+
+    def codegen(context, builder, signature, args):
+        e = _Emitter(context, builder, signature.args[0].dtype)
+        x_data, x_row, xa = e.array(signature.args[0], args[0])
+        w_data, _, wa = e.array(signature.args[1], args[1])
+        s_data, _, _ = e.array(signature.args[2], args[2])
+        b_data, _, _ = e.array(signature.args[3], args[3])
+        out_data, out_row, _ = e.array(signature.args[4], args[4])
+        q0, r0 = args[5], args[6]
+        C = builder.extract_value(xa.shape, 0)
+        T = builder.extract_value(wa.shape, 1)
+        R = builder.extract_value(wa.shape, 2)
+        acc = e.registers(ROWS * VECTORS, lambda k: e.splat(builder.load(
+            e.at(b_data, builder.add(r0, e.const(k // VECTORS))))))
+        with cgutils.for_range(builder, C) as c_loop:
+            c = c_loop.index
+            x_c = e.at(x_data, builder.mul(c, x_row))
+            w_c = e.at(w_data, builder.mul(builder.mul(c, T), R))
+            with cgutils.for_range(builder, T) as t_loop:
+                t = t_loop.index
+                x_ct = e.at(x_c, builder.add(q0, builder.load(e.at(s_data, t))))
+                xs = [e.load_vec(e.at(x_ct, e.const(v * e.n))) for v in range(VECTORS)]
+                w_ct = e.at(w_c, builder.add(builder.mul(t, R), r0))
+                for a in range(ROWS):
+                    wa_ = e.splat(builder.load(e.at(w_ct, e.const(a))))
+                    for v in range(VECTORS):
+                        reg = acc[a * VECTORS + v]
+                        builder.store(e.fma(wa_, xs[v], builder.load(reg)), reg)
+        for a in range(ROWS):
+            out_a = e.at(out_data, builder.mul(builder.add(r0, e.const(a)), out_row), q0)
+            for v in range(VECTORS):
+                e.store_vec(builder.load(acc[a * VECTORS + v]), e.at(out_a, e.const(v * e.n)))
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def _correlate_tile(typingctx, g, x, shift, acc, q0, q1, r0, c0, t0):
+    """acc[r0 + a, c0 + b, t0 + k] += Σ_{q0 <= q < q1} g[r0 + a, q] · x[c0 + b, q + shift[t0 + k]]
+    for a < G_ROWS, b < X_ROWS and k < TAPS (q1 - q0 a multiple of the lanes)."""
+    sig = types.void(g, x, shift, acc, q0, q1, r0, c0, t0)
+
+    def codegen(context, builder, signature, args):
+        e = _Emitter(context, builder, signature.args[0].dtype)
+        g_data, g_row, _ = e.array(signature.args[0], args[0])
+        x_data, x_row, _ = e.array(signature.args[1], args[1])
+        s_data, _, _ = e.array(signature.args[2], args[2])
+        acc_data, _, acc_a = e.array(signature.args[3], args[3])
+        q0, q1, r0, c0, t0 = args[4:]
+        zero = ir.Constant(e.vec, [0.0] * e.n)
+        tiles = [(a, b, k) for a in range(G_ROWS) for b in range(X_ROWS) for k in range(TAPS)]
+        regs = e.registers(len(tiles), lambda i: zero)
+        shifts = [builder.load(e.at(s_data, builder.add(t0, e.const(k)))) for k in range(TAPS)]
+        x_rows = [e.at(x_data, builder.mul(builder.add(c0, e.const(b)), x_row)) for b in range(X_ROWS)]
+        g_rows = [e.at(g_data, builder.mul(builder.add(r0, e.const(a)), g_row)) for a in range(G_ROWS)]
+        count = builder.sdiv(builder.sub(q1, q0), e.const(e.n))
+        with cgutils.for_range(builder, count) as loop:
+            q = builder.add(q0, builder.mul(loop.index, e.const(e.n)))
+            gs = [e.load_vec(e.at(g_rows[a], q)) for a in range(G_ROWS)]
+            for b in range(X_ROWS):
+                for k in range(TAPS):
+                    xv = e.load_vec(e.at(x_rows[b], builder.add(q, shifts[k])))
+                    for a in range(G_ROWS):
+                        i = tiles.index((a, b, k))
+                        builder.store(e.fma(gs[a], xv, builder.load(regs[i])), regs[i])
+        C = builder.extract_value(acc_a.shape, 1)  # acc is (R, C, T), C-ordered
+        T = builder.extract_value(acc_a.shape, 2)
+        for i, (a, b, k) in enumerate(tiles):
+            index = builder.add(builder.mul(builder.add(builder.mul(builder.add(r0, e.const(a)), C),
+                                                        builder.add(c0, e.const(b))), T), builder.add(t0, e.const(k)))
+            ptr = e.at(acc_data, index)
+            builder.store(e.sum(builder.load(regs[i]), builder.load(ptr)), ptr)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(parallel=True, cache=True)
+def conv_grid(x, w, shift, b, out, block):
+    """out[r, q] = b[r] + Σ_{c, t} w[c, t, r] · x[c, q + shift[t]] for every r < out.shape[0] (a
+    multiple of ROWS) and q < out.shape[1] (a multiple of ``block`` = VECTORS · lanes); x must have
+    out.shape[1] + max(shift) columns."""
+    R = out.shape[0]
+    for k in prange(out.shape[1] // block):
+        for r0 in range(0, R, ROWS):
+            _conv_tile(x, w, shift, b, out, k * block, r0)
+
+
+@njit(parallel=True, cache=True)
+def correlate_grid(g, x, shift, acc, n, chunk):
+    """acc[part, r, c, t] = Σ_q g[r, q] · x[c, q + shift[t]] over the part-th of q < n (n a
+    multiple of the lanes), the q range split into acc.shape[0] parts that run in parallel, each
+    in chunks of ``chunk`` positions (kept in the cache while every (r, c, t) tile reads them);
+    acc is zeroed here. R, C, T are multiples of G_ROWS, X_ROWS and TAPS."""
+    parts, R, C, T = acc.shape[0], acc.shape[1], acc.shape[2], acc.shape[3]
+    acc[...] = 0
+    lanes = VECTOR_BYTES // g.itemsize
+    per_part = -(-n // parts)
+    per_part += (-per_part) % lanes
+    for p in prange(parts):
+        a = acc[p]
+        end = min(n, (p + 1) * per_part)
+        for start in range(p * per_part, end, chunk):
+            stop = min(end, start + chunk)
+            for r0 in range(0, R, G_ROWS):
+                for c0 in range(0, C, X_ROWS):
+                    for t0 in range(0, T, TAPS):
+                        _correlate_tile(g, x, shift, a, start, stop, r0, c0, t0)
+
+
+@njit(parallel=True, cache=True)
+def to_grid(x, grid, offset, Hs, Wr, top, left):
+    """Place the images x (N, C, h, w) on the grid (C, columns): x[n, c, r, col] goes to column
+    offset + n·Hs·Wr + (top + r)·Wr + left + col; every other column is zeroed."""
+    N, C, h, w = x.shape
+    plane = Hs * Wr
+    for n in prange(N):
+        for c in range(C):
+            row = grid[c]
+            base = offset + n * plane
+            if n == 0:
+                row[:base] = 0
+            if n == N - 1:
+                row[base + plane:] = 0
+            row[base:base + top * Wr] = 0
+            for r in range(h):
+                start = base + (top + r) * Wr
+                row[start:start + left] = 0
+                row[start + left:start + left + w] = x[n, c, r]
+                row[start + left + w:start + Wr] = 0
+            row[base + (top + h) * Wr:base + plane] = 0
+
+
+@njit(parallel=True, cache=True)
+def from_grid(grid, y, Hs, Wr, top, left):
+    """The inverse of to_grid (offset 0): y[n, c, r, col] = grid[c, n·Hs·Wr + (top + r)·Wr + left + col]."""
+    N, C, h, w = y.shape
+    plane = Hs * Wr
+    for n in prange(N):
+        for c in range(C):
+            row = grid[c]
+            for r in range(h):
+                start = n * plane + (top + r) * Wr + left
+                y[n, c, r] = row[start:start + w]
+
+
+# ----------------------------------------------------------------------------- pointwise, pooling, sums
+
+@njit(parallel=True, cache=True)
+def relu(x, y):
+    """y = max(x, 0) over flat arrays (a NaN stays NaN)."""
+    for i in prange(x.size):
+        v = x[i]
+        y[i] = 0 if v < 0 else v
+
+
+@njit(parallel=True, cache=True)
+def relu_grad(g, y, gx):
+    """gx = g where y > 0, else 0 (the ReLU's output y), over flat arrays."""
+    for i in prange(g.size):
+        gx[i] = g[i] if y[i] > 0 else 0
+
+
+@njit(parallel=True, cache=True)
+def max_pool_scatter(g, index, gx, kh, kw):
+    """The backward of max pooling with windows side by side: gx[m, i·kh + a, j·kw + b] = g[m, i, j]
+    where index[m, i, j] = a·kw + b (the window's maximum), else 0 (rows and columns beyond the last
+    window included)."""
+    M, OH, OW = g.shape
+    for m in prange(M):
+        gx[m] = 0
+        for i in range(OH):
+            for j in range(OW):
+                t = index[m, i, j]
+                gx[m, i * kh + t // kw, j * kw + t % kw] = g[m, i, j]
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def channel_sums(x, out):
+    """out[c] = Σ_{n, p} x[n, c, p] for x (N, C, P)."""
+    N, C, P = x.shape
+    for c in prange(C):
+        s = 0.0
+        for n in range(N):
+            for p in range(P):
+                s += x[n, c, p]
+        out[c] = s

@@ -9,6 +9,7 @@ op runs on NumPy alone. Both give the same numbers (within float rounding); the 
 one to read first, and the tests compare the two.
 """
 
+import contextlib
 import os
 
 import numpy as np
@@ -41,6 +42,22 @@ def available():
 def kernels():
     """The module of compiled kernels, or None (numba is not installed, or they are turned off)."""
     return _module if _enabled and available() else None
+
+
+@contextlib.contextmanager
+def threads(n):
+    """Inside the block the compiled kernels started from this thread use at most ``n`` threads
+    (numba's count is per calling thread): ``nn.DataParallel`` gives each of its slices one."""
+    if kernels() is None:
+        yield
+        return
+    numba = _module.numba
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def run(name, *args):

@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 import numpy as np
 
 from .. import backend
+from ..functional import compiled
 from ..tensor import Function, Tensor, is_grad_enabled, set_grad_enabled
 from .module import Module, Parameter
 
@@ -162,12 +163,17 @@ class DataParallel(Module):
 
     def _map(self, fn, *columns):
         """fn over the rows of ``columns``, the first in this thread and the others in the pool,
-        with the BLAS on one thread each."""
+        with the BLAS and the compiled kernels on one thread each."""
         rows = list(zip(*columns))
+
+        def one_thread(*row):
+            with compiled.threads(1):
+                return fn(*row)
+
         with backend.blas_threads(1):
-            futures = [self._pool.submit(fn, *row) for row in rows[1:]]
+            futures = [self._pool.submit(one_thread, *row) for row in rows[1:]]
             try:
-                first = fn(*rows[0])
+                first = one_thread(*rows[0])
             finally:
                 wait(futures)  # never leave a thread running with the BLAS held to one thread
             return [first] + [f.result() for f in futures]

@@ -296,3 +296,68 @@ def channel_sums(x, out):
             for p in range(P):
                 s += x[n, c, p]
         out[c] = s
+
+
+# ----------------------------------------------------------------------------- the LSTM's step
+# One call for the elementwise work of a step that NumPy does in a dozen calls over strided gate
+# slices. Each value is computed by the same operations in the same order as the NumPy path of
+# ``recurrent._LSTM`` (no fused multiply-add), so the results are the same to the bit; the tanh
+# stays NumPy's (vectorised), between the two forward kernels.
+
+@njit(cache=True, nogil=True)
+def lstm_cell(a, scale, shift, c_prev, c_t):
+    """The gates a = (i, f, g, o) (N, 4H), tanh already applied, made a · scale + shift; then
+    c_t = f · c_prev + i · g."""
+    N, H = c_t.shape
+    for n in range(N):  # row by row, one store per loop: LLVM vectorises such loops
+        row, cp, ct = a[n], c_prev[n], c_t[n]
+        for q in range(4 * H):
+            row[q] = row[q] * scale[q] + shift[q]
+        for j in range(H):
+            ct[j] = row[H + j] * cp[j] + row[j] * row[2 * H + j]
+
+
+@njit(cache=True, nogil=True)
+def lstm_output(a, c_prev, tanh_c, h_t, p, k, recording, one):
+    """h_t = o · tanh c_t; when ``recording``, the backward's factors (``recurrent._LSTM._factors``):
+    p = (g · i(1-i), c_prev · f(1-f), i(1 + g) · (1-g), h · (1-o)), k = o - h · tanh c_t.
+    ``one`` is 1 in the arrays' dtype (a literal 1 would make float32 arithmetic float64)."""
+    N, H = h_t.shape
+    for n in range(N):
+        row, tc, h = a[n], tanh_c[n], h_t[n]
+        for j in range(H):
+            h[j] = row[3 * H + j] * tc[j]
+        if recording:
+            pr, cp, kr = p[n], c_prev[n], k[n]
+            for j in range(H):
+                pr[j] = (one - row[j]) * (row[j] * row[2 * H + j])
+            for j in range(H):
+                pr[2 * H + j] = (one - row[2 * H + j]) * (row[j] + row[j] * row[2 * H + j])
+            for j in range(H):
+                pr[H + j] = (one - row[H + j]) * (row[H + j] * cp[j])
+            for j in range(H):
+                pr[3 * H + j] = (one - row[3 * H + j]) * h[j]
+            for j in range(H):
+                kr[j] = row[3 * H + j] - h[j] * tc[j]
+
+
+@njit(cache=True, nogil=True)
+def lstm_step_backward(gy_t, dh_rec, k_t, d, dc, f_t, dh, carry):
+    """One step of the LSTM's backward before its product: dh = gy_t + dh_rec (dL/dh_t),
+    dc += dh · k_t, the factors d (N, 4H) turned into dG = (dc, dc, dc, dh) · d in place, and, if
+    ``carry``, dc *= f_t (dL/dc_{t-1})."""
+    N, H = dh.shape
+    for n in range(N):
+        g, r, kn, dn, cn, fn, hn = gy_t[n], dh_rec[n], k_t[n], d[n], dc[n], f_t[n], dh[n]
+        for j in range(H):
+            hn[j] = g[j] + r[j]
+        for j in range(H):
+            cn[j] = cn[j] + hn[j] * kn[j]
+        for b in range(3):  # one store per loop: LLVM then vectorises it
+            for j in range(H):
+                dn[b * H + j] *= cn[j]
+        for j in range(H):
+            dn[3 * H + j] *= hn[j]
+        if carry:
+            for j in range(H):
+                cn[j] *= fn[j]

@@ -54,6 +54,7 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Function, ShapeError, Tensor, is_grad_enabled
+from . import compiled
 from .layers import dropout as _dropout
 from .ops import as_tensor, concat, stack
 
@@ -244,10 +245,20 @@ class _LSTM(_Recurrence):
             self.p_spent = False                  # the backward overwrites p with dG
         c[T if self.reverse else 0] = c0
         new, old = self.new, self.old
+        fused = compiled.kernels()                # one compiled call for most of a step's elementwise work
+        if fused is not None:
+            one = np.ones(1, dtype)
+            if not self.recording:
+                p, k = np.empty((T, 1, 1), dtype), np.empty((T, 1, 1), dtype)
         for t in self.steps:
             a = gates[t]
             a += np.matmul(y[t + old], w, out=hw)
             np.tanh(a, out=a)                     # tanh(a/2) for i, f, o (pre-scaled), tanh(a) for g
+            if fused is not None:                 # the same numbers as the NumPy lines below
+                fused.lstm_cell(a, scale, shift, c[t + old], c[t + new])
+                np.tanh(c[t + new], out=tanh_c)
+                fused.lstm_output(a, c[t + old], tanh_c, y[t + new], p[t], k[t], self.recording, one[0])
+                continue
             a *= scale
             a += shift
             i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
@@ -294,7 +305,15 @@ class _LSTM(_Recurrence):
         dc = gy[T + 1].copy()                               # dL/dc_n
         dh_rec = 0
         first, (need_h0, need_c0) = self.steps[0], self.needs_input_grad[1:3]
+        fused = compiled.kernels()
+        if fused is not None:
+            dh_rec = np.zeros((N, H), dtype)
         for t in reversed(self.steps):
+            if fused is not None:                           # the same numbers as the NumPy lines below
+                fused.lstm_step_backward(gy[t + new], dh_rec, k[t], p[t], dc, f[t], dh, t != first or need_c0)
+                if t != first or need_h0:
+                    dh_rec = p[t] @ w_hh
+                continue
             np.add(gy[t + new], dh_rec, out=dh)
             dc += np.multiply(dh, k[t], out=dh_k)
             d = dG[t]

@@ -17,6 +17,7 @@ from tolerance import assert_close
 
 import nnscratch as ns
 import nnscratch.functional as F
+import nnscratch.nn as nn
 from nnscratch import backend
 from nnscratch.functional import compiled
 
@@ -192,3 +193,27 @@ def test_park_blas_threads_stops_openblas_workers_and_products_still_work():
         pytest.skip("needs a multi-threaded OpenBLAS")
     assert int(parked) < int(running) and right == "True" and again == running
     assert with_other_thread == running
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bidirectional, h0", [(False, False), (True, True)])
+def test_lstm_compiled_step_equals_numpy_to_the_bit(rng, dtype, bidirectional, h0):
+    """The fused step kernels do the NumPy path's operations in the same order: equal results."""
+    lstm = nn.LSTM(7, 16, num_layers=2, bidirectional=bidirectional).to(dtype)
+    x = rng.standard_normal((9, 5, 7)).astype(dtype)
+    state = [rng.standard_normal((4 if bidirectional else 2, 5, 16)).astype(dtype) for _ in range(2)]
+    results = []
+    for on in (False, True):
+        previous = compiled.set_enabled(on)
+        try:
+            xt = ns.tensor(x, dtype=dtype, requires_grad=True)
+            hx = tuple(ns.tensor(s, dtype=dtype, requires_grad=True) for s in state) if h0 else None
+            lstm.zero_grad()
+            out, (h, c) = lstm(xt, hx)
+            (out * out).sum().add(h.sum()).add((c * c).sum()).backward()
+            results.append([out.detach().numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in lstm.parameters()]
+                           + ([t.grad.numpy() for t in hx] if h0 else []))
+        finally:
+            compiled.set_enabled(previous)
+    for ours, ref in zip(results[1], results[0]):
+        np.testing.assert_array_equal(ours, ref)

@@ -12,6 +12,8 @@ import nnscratch.nn as nn
 from nnscratch.data import DataLoader, SequenceDataset, adding_problem, seasonal_series
 from nnscratch.tensor import ShapeError
 
+pytestmark = pytest.mark.usefixtures("kernel_path")  # every test on NumPy alone and with the compiled LSTM step
+
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 

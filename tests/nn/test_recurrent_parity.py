@@ -14,6 +14,7 @@ import nnscratch as ns
 import nnscratch.nn as nn
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.usefixtures("kernel_path")  # NumPy alone and the compiled LSTM step, both against PyTorch
 
 
 def terms(T, N, I, H):

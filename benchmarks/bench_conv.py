@@ -1,5 +1,6 @@
-"""Forward + backward of one convolution layer: nnscratch (im2col + one matrix product, pure
-NumPy) vs PyTorch, in the same run, on the same data and weights.
+"""Forward + backward of one convolution layer: nnscratch vs PyTorch, in the same run, on the same
+data and weights. nnscratch runs its compiled direct convolution where numba is installed, and
+im2col + one matrix product on NumPy alone with NNSCRATCH_COMPILED=0.
 
     python benchmarks/bench_conv.py [WORKLOAD ...] [--steps 20] [--repeats 7] [--parts]
     python benchmarks/bench_conv.py --weight-grad

@@ -71,11 +71,11 @@ def run(name, *args):
 # Each returns its result, or None where the kernels do not apply (then the caller uses NumPy):
 # the kernels off, an array too small for threads to pay, not contiguous, or not floating point.
 
-PARALLEL_MIN = 1 << 15  # elements: below this, starting the kernel's threads costs more than it saves
+PARALLEL_MIN = 1 << 17  # elements: below this, starting the kernel's threads (and parking the BLAS's) costs more than it saves
 
 
 def _applies(*arrays):
-    return (kernels() is not None and arrays[0].size >= PARALLEL_MIN
+    return (arrays[0].size >= PARALLEL_MIN and kernels() is not None  # (small arrays never load numba)
             and all(a.dtype == arrays[0].dtype and a.dtype in (np.float32, np.float64) and a.flags.c_contiguous
                     for a in arrays))
 

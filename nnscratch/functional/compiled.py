@@ -2,8 +2,9 @@
 
 With numba, ``conv2d`` and ``conv_transpose2d`` (stride 1, one group) run as a direct
 convolution in compiled, register-blocked loops spread over the cores (``conv_direct``,
-``numba_kernels``); ReLU, the backward of max pooling with windows side by side, and a
-convolution's bias gradient run as compiled loops over the cores (the functions below). Without
+``numba_kernels``); ReLU, 2x2 max pooling, the backward of max pooling with windows side by
+side, and a convolution's bias gradient run as compiled loops over the cores (the functions
+below). Without
 numba, with ``NNSCRATCH_COMPILED=0`` in the environment, or after ``set_enabled(False)``, every
 op runs on NumPy alone. Both give the same numbers (within float rounding); the NumPy code is the
 one to read first, and the tests compare the two.
@@ -47,8 +48,9 @@ def kernels():
 @contextlib.contextmanager
 def threads(n):
     """Inside the block the compiled kernels started from this thread use at most ``n`` threads
-    (numba's count is per calling thread): ``nn.DataParallel`` gives each of its slices one."""
-    if kernels() is None:
+    (numba's count is per calling thread): ``nn.DataParallel`` gives each of its slices one. Until
+    a kernel has loaded numba this does nothing (a network without compiled ops never loads it)."""
+    if not (_enabled and _module):
         yield
         return
     numba = _module.numba
@@ -103,6 +105,17 @@ def _side_by_side(geom):
     padding, no dilation."""
     rows, cols = geom.rows, geom.cols
     return rows.s == rows.k and cols.s == cols.k and rows.d == cols.d == 1 and not geom.padded
+
+
+def max_pool_2x2(x, geom, index_dtype):
+    """Max pooling with 2x2 windows side by side over the last two axes: (y, the offset of each
+    maximum in its window, row-major)."""
+    if not (_applies(x) and _side_by_side(geom) and geom.rows.k == geom.cols.k == 2):
+        return None
+    y, index = np.empty(geom.out_shape, x.dtype), np.empty(geom.out_shape, index_dtype)
+    flat = (-1,) + geom.out_shape[-2:]
+    run("max_pool_2x2", x.reshape((-1,) + x.shape[-2:]), y.reshape(flat), index.reshape(flat))
+    return y, index
 
 
 def max_pool_scatter(g, index, geom):

@@ -27,14 +27,13 @@ import numpy as np
 
 from ..backend import give_arrays, take_array
 from . import compiled
-from .compiled import kernels
 
 
 def supports(geo, dtype):
     """Whether the direct path computes this convolution: the compiled kernels are on, stride 1,
     one group, float32 or float64."""
     return (geo.sh == geo.sw == 1 and geo.g == 1 and np.dtype(dtype) in (np.float32, np.float64)
-            and kernels() is not None)
+            and compiled.kernels() is not None)
 
 
 def _round_up(n, k):
@@ -55,7 +54,7 @@ class Grid:
     with ``backend.give_arrays``."""
 
     def __init__(self, geo, dtype):
-        k = kernels()
+        k = compiled.kernels()
         self.geo, self.dtype = geo, np.dtype(dtype)
         self.Hs = max(geo.H + max(geo.pt, geo.pb), geo.OH)
         self.Wr = max(geo.W + max(geo.pl, geo.pr), geo.OW)
@@ -72,7 +71,7 @@ class Grid:
         """x (N, C, H, W) as x_grid (C rounded up to the kernels' X_ROWS, width + span): zero
         padding, zero tail."""
         C = x.shape[1]
-        grid = take_array((_round_up(C, kernels().X_ROWS), self.width + self.span), self.dtype)
+        grid = take_array((_round_up(C, compiled.kernels().X_ROWS), self.width + self.span), self.dtype)
         grid[C:] = 0
         compiled.run("to_grid", x, grid[:C], 0, self.Hs, self.Wr, self.geo.pt, self.geo.pl)
         return grid
@@ -81,7 +80,7 @@ class Grid:
         """dL/dy (N, O, OH, OW) on the grid, zero elsewhere, behind ``span`` zeros:
         (O rounded up to the kernels' G_ROWS, span + width + span); g[o, q] is column span + q."""
         O = gy.shape[1]
-        grid = take_array((_round_up(O, kernels().G_ROWS), self.span + self.width + self.span), self.dtype)
+        grid = take_array((_round_up(O, compiled.kernels().G_ROWS), self.span + self.width + self.span), self.dtype)
         grid[O:] = 0
         compiled.run("to_grid", gy, grid[:O], self.span, self.Hs, self.Wr, 0, 0)
         return grid
@@ -89,7 +88,7 @@ class Grid:
     def _conv(self, x_grid, w_taps, bias, shift, shape, top, left):
         """The images (N, R, h, w) = ``shape`` read off the grid from (top, left) of each image, of
         Σ_{c, t} w_taps[c, t, r] · x_grid[c, q + shift[t]] + bias[r]."""
-        R, rows = w_taps.shape[2], _round_up(w_taps.shape[2], kernels().ROWS)
+        R, rows = w_taps.shape[2], _round_up(w_taps.shape[2], compiled.kernels().ROWS)
         w_padded = np.zeros(w_taps.shape[:2] + (rows,), self.dtype)
         w_padded[:, :, :R] = w_taps
         b = np.zeros(rows, self.dtype)
@@ -117,7 +116,7 @@ class Grid:
 
     def weight_grad(self, g, x_grid):
         """dL/dW (O, C, kh, kw) for g = ``gradient(dL/dy)`` and the forward's ``x_grid``."""
-        k, geo = kernels(), self.geo
+        k, geo = compiled.kernels(), self.geo
         acc = np.empty((k.numba.get_num_threads(), g.shape[0], x_grid.shape[0], self.T), self.dtype)
         compiled.run("correlate_grid", g[:, self.span:], x_grid, self.shift, acc, self.width, 512 * k.lanes(self.dtype))
         gw = acc.sum(axis=0)[:geo.O, :geo.C, :geo.kh * geo.kw]

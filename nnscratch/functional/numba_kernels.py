@@ -1,5 +1,5 @@
 """The compiled kernels (numba): a register-blocked direct convolution for ``conv_direct``, and
-ReLU, max pooling's backward and per-channel sums spread over the cores (called through ``compiled``).
+ReLU, 2x2 max pooling and max pooling's backward, and per-channel sums spread over the cores (called through ``compiled``).
 
 Imported by ``compiled`` only, and only when numba is installed (``pip install "nnscratch[fast]"``);
 nnscratch never needs it: the im2col path in ``conv`` computes the same numbers with NumPy.
@@ -270,6 +270,34 @@ def relu_grad(g, y, gx):
     """gx = g where y > 0, else 0 (the ReLU's output y), over flat arrays."""
     for i in prange(g.size):
         gx[i] = g[i] if y[i] > 0 else 0
+
+
+@njit(parallel=True, cache=True)
+def max_pool_2x2(x, y, index):
+    """y[m, i, j] = max of the 2x2 window x[m, 2i:2i+2, 2j:2j+2], index[m, i, j] = its offset
+    a·2 + b (the first maximum on ties; a NaN wins, the last NaN): the four offsets written out,
+    so that the loop over j vectorises."""
+    M, OH, OW = y.shape
+    for m in prange(M):
+        for i in range(OH):
+            r0, r1, yr, ir = x[m, 2 * i], x[m, 2 * i + 1], y[m, i], index[m, i]
+            for j in range(OW):
+                best = r0[2 * j]
+                arg = 0
+                v = r0[2 * j + 1]
+                take = v > best or v != v
+                best = v if take else best
+                arg = 1 if take else arg
+                v = r1[2 * j]
+                take = v > best or v != v
+                best = v if take else best
+                arg = 2 if take else arg
+                v = r1[2 * j + 1]
+                take = v > best or v != v
+                best = v if take else best
+                arg = 3 if take else arg
+                yr[j] = best
+                ir[j] = arg
 
 
 @njit(parallel=True, cache=True)

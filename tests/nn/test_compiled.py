@@ -135,11 +135,17 @@ def test_relu_compiled_equals_numpy(rng, ran, low_threshold):
 
 
 @pytest.mark.parametrize("kernel, shape", [(2, (6, 8, 29, 30)), (3, (4, 16, 25, 27)), ((2, 3), (5, 9, 20, 31))])
-def test_max_pool_backward_compiled_equals_numpy(rng, ran, low_threshold, kernel, shape):
+def test_max_pool_compiled_equals_numpy(rng, ran, low_threshold, kernel, shape):
     x = rng.integers(-3, 3, shape).astype(np.float32)   # many ties: the first maximum gets the gradient
     x.reshape(-1)[::97] = np.nan                          # a NaN wins its window
     numpy_path, compiled_path = both_paths(lambda x: F.max_pool2d(x, kernel), x)
-    assert "max_pool_scatter" in ran
+    assert "max_pool_scatter" in ran and ("max_pool_2x2" in ran) == (kernel == 2)
+    indices = []
+    for on in (False, True):
+        previous = compiled.set_enabled(on)
+        indices.append(F.max_pool2d(ns.tensor(x), kernel, return_indices=True)[1].numpy())
+        compiled.set_enabled(previous)
+    np.testing.assert_array_equal(indices[1], indices[0])
     np.testing.assert_array_equal(compiled_path[0], numpy_path[0])
     np.testing.assert_array_equal(compiled_path[1], numpy_path[1])
 

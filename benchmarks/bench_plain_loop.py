@@ -22,7 +22,8 @@ compiled kernels when numba is installed; NNSCRATCH_COMPILED=0 for NumPy alone).
 turns, with a pause before each switch; reported: ms per step, the best mean over the repeats,
 the ratio nnscratch / PyTorch (below 1: nnscratch is faster) as the median over the repeats of
 the ratio of the two runs made one after the other, its range, and each process's peak resident
-memory (VmHWM).
+memory (VmHWM). nnscratch's process calls ``keep_freed_memory()`` first, as ``fit`` and the
+nnscratch command do (BENCH_MALLOC_TUNING=0: not).
 """
 
 import argparse

@@ -73,7 +73,8 @@ def run(name, *args):
 # Each returns its result, or None where the kernels do not apply (then the caller uses NumPy):
 # the kernels off, an array too small for threads to pay, not contiguous, or not floating point.
 
-PARALLEL_MIN = 1 << 17  # elements: below this, starting the kernel's threads (and parking the BLAS's) costs more than it saves
+# elements: below this, starting a kernel's threads (and parking the BLAS's) costs more than it saves
+PARALLEL_MIN = 1 << 17
 
 
 def _applies(*arrays):

@@ -231,7 +231,9 @@ class Conv2d(Function):
             x_grid = self.grid.image(x)
             y = self.grid.forward(x_grid, w, b)
             if is_grad_enabled() and self.needs_input_grad[1]:
-                self.x_grid = x_grid  # reused by the weight gradient
+                self.x_grid = x_grid  # reused by the weight gradient, given back in release()
+            else:
+                give_arrays(x_grid)
             return y
         col = _im2col(x, geo, ones_row=b is not None)
         y = _apply_weights(col, w, b, geo)
@@ -289,10 +291,10 @@ class ConvTranspose2d(Function):
         if self.grid is not None and (need[0] or need[1]):
             gy_grid = self.grid.image(gy)
             gx = self.grid.forward(gy_grid, w, None) if need[0] else None
-            if need[1]:
-                x_grid = self.grid.gradient(x)
-                gw = self.grid.weight_grad(x_grid, gy_grid)
-                give_arrays(x_grid)
+            if need[1]:  # x plays the part of the convolution's dL/dy
+                x_on_grid = self.grid.gradient(x)
+                gw = self.grid.weight_grad(x_on_grid, gy_grid)
+                give_arrays(x_on_grid)
             give_arrays(gy_grid)
         elif need[0] or need[1]:
             col = _im2col(gy, geo, ones_row=False)

@@ -1,5 +1,6 @@
 """The compiled kernels (numba): a register-blocked direct convolution for ``conv_direct``, and
-ReLU, 2x2 max pooling and max pooling's backward, and per-channel sums spread over the cores (called through ``compiled``).
+ReLU, 2x2 max pooling and max pooling's backward, and per-channel sums spread over the cores, and
+the LSTM's step (all called through ``compiled``).
 
 Imported by ``compiled`` only, and only when numba is installed (``pip install "nnscratch[fast]"``);
 nnscratch never needs it: the im2col path in ``conv`` computes the same numbers with NumPy.

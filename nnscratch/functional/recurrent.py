@@ -37,6 +37,11 @@ forward loop while the step is in cache, and its backward writes dG over them in
 gate's slice of an (N, 4H) row block is strided, which NumPy handles about three times slower than
 a contiguous block, so the factors come from whole-row operations (see ``_LSTM._factors``).
 
+With numba installed (``compiled``), the LSTM's loops do the elementwise work of a step in three
+compiled calls (``numba_kernels.lstm_cell``, ``lstm_output``, ``lstm_step_backward``) instead of
+about twenty NumPy calls over strided gate slices: the same operations in the same order, so the
+results equal the NumPy path's to the bit (tests/nn/test_compiled.py).
+
 For reading first: ``nnscratch.functional.reference.lstm_cell`` is one LSTM step written gate by
 gate with basic tensor operations (autograd differentiates it); unrolled over the steps it gives
 what ``lstm`` gives, and tests/nn/test_reference.py checks the outputs and gradients of both here.

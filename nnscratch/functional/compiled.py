@@ -53,13 +53,12 @@ def threads(n):
     if not (_enabled and _module):
         yield
         return
-    numba = _module.numba
-    previous = numba.get_num_threads()
-    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    previous = _module.get_num_threads()
+    _module.set_num_threads(min(n, _module.MAX_THREADS))
     try:
         yield
     finally:
-        numba.set_num_threads(previous)
+        _module.set_num_threads(previous)
 
 
 def run(name, *args):

@@ -117,7 +117,7 @@ class Grid:
     def weight_grad(self, g, x_grid):
         """dL/dW (O, C, kh, kw) for g = ``gradient(dL/dy)`` and the forward's ``x_grid``."""
         k, geo = compiled.kernels(), self.geo
-        acc = np.empty((k.numba.get_num_threads(), g.shape[0], x_grid.shape[0], self.T), self.dtype)
+        acc = np.empty((k.get_num_threads(), g.shape[0], x_grid.shape[0], self.T), self.dtype)
         compiled.run("correlate_grid", g[:, self.span:], x_grid, self.shift, acc, self.width, 512 * k.lanes(self.dtype))
         gw = acc.sum(axis=0)[:geo.O, :geo.C, :geo.kh * geo.kw]
         return np.ascontiguousarray(gw).reshape(geo.O, geo.C, geo.kh, geo.kw)

@@ -43,6 +43,11 @@ VECTORS = 2            # pixel vectors of a conv_grid tile
 G_ROWS, X_ROWS, TAPS = 4, 1, 3  # gradient rows x input rows x taps of a correlate_grid tile
 
 
+# numba's thread count (per calling thread), for ``compiled.threads`` and the weight gradient's parts
+get_num_threads, set_num_threads = numba.get_num_threads, numba.set_num_threads
+MAX_THREADS = numba.config.NUMBA_NUM_THREADS
+
+
 def lanes(dtype):
     """Values per vector for a float dtype: 16 float32 or 8 float64."""
     return VECTOR_BYTES // np.dtype(dtype).itemsize

@@ -1,11 +1,13 @@
 """The compiled kernels (``nnscratch.functional.compiled``, numba) against the NumPy path they stand
-in for, on arrays large enough that the kernels run (several grid chunks per thread, arrays above
-PARALLEL_MIN), with the cases the small grids of test_conv.py do not reach: channel counts that
-are not multiples of the kernels' tiles, 'same' padding with an even kernel, dilation, NaN and
-ties; plus the switch (NNSCRATCH_COMPILED=0) and the parking of OpenBLAS's threads.
+in for, on convolutions large enough for several grid chunks per thread (and pointwise ops with
+PARALLEL_MIN lowered), with the cases the small grids of test_conv.py do not reach: channel counts
+that are not multiples of the kernels' tiles, 'same' padding with an even kernel, dilation, NaN
+and ties; the LSTM step's bit-for-bit equality; the switch (NNSCRATCH_COMPILED=0) and the parking
+of OpenBLAS's threads.
 
-test_conv.py and test_conv_parity.py run all their cases on both paths too (the ``kernel_path``
-fixture), gradchecks in float64 and PyTorch parity included."""
+test_conv.py, test_conv_parity.py, test_recurrent.py and test_recurrent_parity.py run all their
+cases on both paths too (the ``kernel_path`` fixture), gradchecks in float64 and PyTorch parity
+included."""
 
 import os
 import subprocess
@@ -18,7 +20,6 @@ from tolerance import assert_close
 import nnscratch as ns
 import nnscratch.functional as F
 import nnscratch.nn as nn
-from nnscratch import backend
 from nnscratch.functional import compiled
 
 pytest.importorskip("numba")
@@ -179,7 +180,6 @@ def test_switch_by_environment():
 
 PARK = """
 import os, threading, numpy as np
-from nnscratch import backend
 threads = lambda: len(os.listdir("/proc/self/task"))
 libs = [lib for lib in backend._blas_libraries() if lib.internal_api == "openblas"]
 a = np.random.default_rng(0).standard_normal((400, 400)).astype(np.float32)

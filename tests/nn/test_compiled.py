@@ -180,6 +180,7 @@ def test_switch_by_environment():
 
 PARK = """
 import os, threading, numpy as np
+from nnscratch import backend
 threads = lambda: len(os.listdir("/proc/self/task"))
 libs = [lib for lib in backend._blas_libraries() if lib.internal_api == "openblas"]
 a = np.random.default_rng(0).standard_normal((400, 400)).astype(np.float32)

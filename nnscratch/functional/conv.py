@@ -226,7 +226,7 @@ class Conv2d(Function):
 
     def forward(self, x, w, b=None, geo=None):
         self.geo = geo
-        self.grid = conv_direct.Grid(geo, x.dtype) if conv_direct.supports(geo, x.dtype) else None
+        self.grid = conv_direct.grid_for(geo, x.dtype)
         if self.grid is not None:  # the compiled direct convolution (conv_direct)
             x_grid = self.grid.image(x)
             y = self.grid.forward(x_grid, w, b)
@@ -276,7 +276,7 @@ class ConvTranspose2d(Function):
 
     def forward(self, x, w, b=None, geo=None):
         self.geo = geo
-        self.grid = conv_direct.Grid(geo, x.dtype) if conv_direct.supports(geo, x.dtype) else None
+        self.grid = conv_direct.grid_for(geo, x.dtype)
         if self.grid is not None:
             g = self.grid.gradient(x)
             y = self.grid.input_grad(g, w, bias=b)

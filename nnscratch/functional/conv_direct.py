@@ -29,11 +29,13 @@ from ..backend import give_arrays, take_array
 from . import compiled
 
 
-def supports(geo, dtype):
-    """Whether the direct path computes this convolution: the compiled kernels are on, stride 1,
-    one group, float32 or float64."""
-    return (geo.sh == geo.sw == 1 and geo.g == 1 and np.dtype(dtype) in (np.float32, np.float64)
-            and compiled.kernels() is not None)
+def grid_for(geo, dtype):
+    """The ``Grid`` of this convolution, or None where the direct path does not compute it (it
+    does with the compiled kernels on, stride 1, one group, float32 or float64)."""
+    if (geo.sh == geo.sw == 1 and geo.g == 1 and np.dtype(dtype) in (np.float32, np.float64)
+            and compiled.kernels() is not None):
+        return Grid(geo, dtype)
+    return None
 
 
 def _round_up(n, k):
@@ -68,12 +70,9 @@ class Grid:
         self.flipped = np.ascontiguousarray(self.span - self.shift[:len(taps)])
 
     def image(self, x):
-        """x (N, C, H, W) as x_grid (C rounded up to the kernels' X_ROWS, width + span): zero
-        padding, zero tail."""
-        C = x.shape[1]
-        grid = take_array((_round_up(C, compiled.kernels().X_ROWS), self.width + self.span), self.dtype)
-        grid[C:] = 0
-        compiled.run("to_grid", x, grid[:C], 0, self.Hs, self.Wr, self.geo.pt, self.geo.pl)
+        """x (N, C, H, W) as x_grid (C, width + span): zero padding, zero tail."""
+        grid = take_array((x.shape[1], self.width + self.span), self.dtype)
+        compiled.run("to_grid", x, grid, 0, self.Hs, self.Wr, self.geo.pt, self.geo.pl)
         return grid
 
     def gradient(self, gy):
@@ -105,8 +104,7 @@ class Grid:
         """y (N, O, OH, OW) = conv2d of the input on ``x_grid`` with w (O, C, kh, kw) and b (O,) or None."""
         geo = self.geo
         w_taps = w.reshape(geo.O, geo.C, -1).transpose(1, 2, 0)            # (C, T, O)
-        return self._conv(x_grid[:geo.C], w_taps, b, self.shift[:w_taps.shape[1]], (geo.N, geo.O, geo.OH, geo.OW),
-                          0, 0)
+        return self._conv(x_grid, w_taps, b, self.shift[:w_taps.shape[1]], (geo.N, geo.O, geo.OH, geo.OW), 0, 0)
 
     def input_grad(self, g, w, bias=None):
         """dL/dx (N, C, H, W) (+ ``bias`` per channel) for g = ``gradient(dL/dy)`` and w (O, C, kh, kw)."""
@@ -117,7 +115,7 @@ class Grid:
     def weight_grad(self, g, x_grid):
         """dL/dW (O, C, kh, kw) for g = ``gradient(dL/dy)`` and the forward's ``x_grid``."""
         k, geo = compiled.kernels(), self.geo
-        acc = np.empty((k.get_num_threads(), g.shape[0], x_grid.shape[0], self.T), self.dtype)
+        acc = np.empty((k.get_num_threads(), g.shape[0], geo.C, self.T), self.dtype)
         compiled.run("correlate_grid", g[:, self.span:], x_grid, self.shift, acc, self.width, 512 * k.lanes(self.dtype))
-        gw = acc.sum(axis=0)[:geo.O, :geo.C, :geo.kh * geo.kw]
+        gw = acc.sum(axis=0)[:geo.O, :, :geo.kh * geo.kw]
         return np.ascontiguousarray(gw).reshape(geo.O, geo.C, geo.kh, geo.kw)

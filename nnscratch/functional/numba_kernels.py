@@ -40,7 +40,7 @@ from numba.extending import intrinsic  # noqa: E402
 VECTOR_BYTES = 64      # one AVX-512 register (LLVM splits it in two on AVX2 machines)
 ROWS = 4               # output rows of a conv_grid tile
 VECTORS = 2            # pixel vectors of a conv_grid tile
-G_ROWS, X_ROWS, TAPS = 4, 1, 3  # gradient rows x input rows x taps of a correlate_grid tile
+G_ROWS, TAPS = 4, 3    # gradient rows x taps of a correlate_grid tile
 
 
 # numba's thread count (per calling thread), for ``compiled.threads`` and the weight gradient's parts
@@ -59,7 +59,7 @@ class _Emitter:
     def __init__(self, context, builder, dtype):
         self.b = builder
         self.float = ir.FloatType() if dtype == types.float32 else ir.DoubleType()
-        self.n = VECTOR_BYTES // (4 if dtype == types.float32 else 8)
+        self.n = lanes(np.float32 if dtype == types.float32 else np.float64)
         self.vec = ir.VectorType(self.float, self.n)
         self.i64 = ir.IntType(64)
         suffix = "v%d%s" % (self.n, "f32" if dtype == types.float32 else "f64")
@@ -69,6 +69,10 @@ class _Emitter:
 
     def const(self, k):
         return ir.Constant(self.i64, k)
+
+    def arrays(self, signature, args):
+        """``array`` of each array argument, in order."""
+        return [self.array(ty, v) for ty, v in zip(signature.args, args) if isinstance(ty, types.Array)]
 
     def array(self, ty, value):
         """(data pointer, row stride in elements) of a 1-d or 2-d+ C-ordered array argument."""
@@ -117,11 +121,8 @@ def _conv_tile(typingctx, x, w, shift, b, out, q0, r0):
 
     def codegen(context, builder, signature, args):
         e = _Emitter(context, builder, signature.args[0].dtype)
-        x_data, x_row, xa = e.array(signature.args[0], args[0])
-        w_data, _, wa = e.array(signature.args[1], args[1])
-        s_data, _, _ = e.array(signature.args[2], args[2])
-        b_data, _, _ = e.array(signature.args[3], args[3])
-        out_data, out_row, _ = e.array(signature.args[4], args[4])
+        (x_data, x_row, xa), (w_data, _, wa), (s_data, _, _), (b_data, _, _), (out_data, out_row, _) = \
+            e.arrays(signature, args)
         q0, r0 = args[5], args[6]
         C = builder.extract_value(xa.shape, 0)
         T = builder.extract_value(wa.shape, 1)
@@ -152,41 +153,37 @@ def _conv_tile(typingctx, x, w, shift, b, out, q0, r0):
 
 
 @intrinsic
-def _correlate_tile(typingctx, g, x, shift, acc, q0, q1, r0, c0, t0):
-    """acc[r0 + a, c0 + b, t0 + k] += Σ_{q0 <= q < q1} g[r0 + a, q] · x[c0 + b, q + shift[t0 + k]]
-    for a < G_ROWS, b < X_ROWS and k < TAPS (q1 - q0 a multiple of the lanes)."""
-    sig = types.void(g, x, shift, acc, q0, q1, r0, c0, t0)
+def _correlate_tile(typingctx, g, x, shift, acc, q0, q1, r0, c, t0):
+    """acc[r0 + a, c, t0 + k] += Σ_{q0 <= q < q1} g[r0 + a, q] · x[c, q + shift[t0 + k]]
+    for a < G_ROWS and k < TAPS (q1 - q0 a multiple of the lanes)."""
+    sig = types.void(g, x, shift, acc, q0, q1, r0, c, t0)
 
     def codegen(context, builder, signature, args):
         e = _Emitter(context, builder, signature.args[0].dtype)
-        g_data, g_row, _ = e.array(signature.args[0], args[0])
-        x_data, x_row, _ = e.array(signature.args[1], args[1])
-        s_data, _, _ = e.array(signature.args[2], args[2])
-        acc_data, _, acc_a = e.array(signature.args[3], args[3])
-        q0, q1, r0, c0, t0 = args[4:]
+        (g_data, g_row, _), (x_data, x_row, _), (s_data, _, _), (acc_data, _, acc_a) = e.arrays(signature, args)
+        q0, q1, r0, c, t0 = args[4:]
         zero = ir.Constant(e.vec, [0.0] * e.n)
-        tiles = [(a, b, k) for a in range(G_ROWS) for b in range(X_ROWS) for k in range(TAPS)]
-        regs = e.registers(len(tiles), lambda i: zero)
-        shifts = [builder.load(e.at(s_data, builder.add(t0, e.const(k)))) for k in range(TAPS)]
-        x_rows = [e.at(x_data, builder.mul(builder.add(c0, e.const(b)), x_row)) for b in range(X_ROWS)]
+        regs = e.registers(G_ROWS * TAPS, lambda i: zero)  # regs[a·TAPS + k]
+        x_taps = [e.at(x_data, builder.mul(c, x_row), builder.load(e.at(s_data, builder.add(t0, e.const(k)))))
+                  for k in range(TAPS)]
         g_rows = [e.at(g_data, builder.mul(builder.add(r0, e.const(a)), g_row)) for a in range(G_ROWS)]
         count = builder.sdiv(builder.sub(q1, q0), e.const(e.n))
         with cgutils.for_range(builder, count) as loop:
             q = builder.add(q0, builder.mul(loop.index, e.const(e.n)))
             gs = [e.load_vec(e.at(g_rows[a], q)) for a in range(G_ROWS)]
-            for b in range(X_ROWS):
-                for k in range(TAPS):
-                    xv = e.load_vec(e.at(x_rows[b], builder.add(q, shifts[k])))
-                    for a in range(G_ROWS):
-                        i = tiles.index((a, b, k))
-                        builder.store(e.fma(gs[a], xv, builder.load(regs[i])), regs[i])
+            for k in range(TAPS):
+                xv = e.load_vec(e.at(x_taps[k], q))
+                for a in range(G_ROWS):
+                    reg = regs[a * TAPS + k]
+                    builder.store(e.fma(gs[a], xv, builder.load(reg)), reg)
         C = builder.extract_value(acc_a.shape, 1)  # acc is (R, C, T), C-ordered
         T = builder.extract_value(acc_a.shape, 2)
-        for i, (a, b, k) in enumerate(tiles):
-            index = builder.add(builder.mul(builder.add(builder.mul(builder.add(r0, e.const(a)), C),
-                                                        builder.add(c0, e.const(b))), T), builder.add(t0, e.const(k)))
-            ptr = e.at(acc_data, index)
-            builder.store(e.sum(builder.load(regs[i]), builder.load(ptr)), ptr)
+        for a in range(G_ROWS):
+            for k in range(TAPS):
+                index = builder.add(builder.mul(builder.add(builder.mul(builder.add(r0, e.const(a)), C), c), T),
+                                    builder.add(t0, e.const(k)))
+                ptr = e.at(acc_data, index)
+                builder.store(e.sum(builder.load(regs[a * TAPS + k]), builder.load(ptr)), ptr)
         return context.get_dummy_value()
 
     return sig, codegen
@@ -208,7 +205,7 @@ def correlate_grid(g, x, shift, acc, n, chunk):
     """acc[part, r, c, t] = Σ_q g[r, q] · x[c, q + shift[t]] over the part-th of q < n (n a
     multiple of the lanes), the q range split into acc.shape[0] parts that run in parallel, each
     in chunks of ``chunk`` positions (kept in the cache while every (r, c, t) tile reads them);
-    acc is zeroed here. R, C, T are multiples of G_ROWS, X_ROWS and TAPS."""
+    acc is zeroed here. R and T are multiples of G_ROWS and TAPS."""
     parts, R, C, T = acc.shape[0], acc.shape[1], acc.shape[2], acc.shape[3]
     acc[...] = 0
     lanes = VECTOR_BYTES // g.itemsize
@@ -220,9 +217,9 @@ def correlate_grid(g, x, shift, acc, n, chunk):
         for start in range(p * per_part, end, chunk):
             stop = min(end, start + chunk)
             for r0 in range(0, R, G_ROWS):
-                for c0 in range(0, C, X_ROWS):
+                for c in range(C):
                     for t0 in range(0, T, TAPS):
-                        _correlate_tile(g, x, shift, a, start, stop, r0, c0, t0)
+                        _correlate_tile(g, x, shift, a, start, stop, r0, c, t0)
 
 
 @njit(parallel=True, cache=True)

@@ -2,10 +2,9 @@
 
 With numba, ``conv2d`` and ``conv_transpose2d`` (stride 1, one group) run as a direct
 convolution in compiled, register-blocked loops spread over the cores (``conv_direct``,
-``numba_kernels``); ReLU, 2x2 max pooling, the backward of max pooling with windows side by
-side, and a convolution's bias gradient run as compiled loops over the cores (the functions
-below). Without
-numba, with ``NNSCRATCH_COMPILED=0`` in the environment, or after ``set_enabled(False)``, every
+``numba_kernels``, which also sum the bias gradient while placing dL/dy on the grid); ReLU,
+2x2 max pooling and the backward of max pooling with windows side by side run as compiled loops
+over the cores (the functions below). Without numba, with ``NNSCRATCH_COMPILED=0`` in the environment, or after ``set_enabled(False)``, every
 op runs on NumPy alone. Both give the same numbers (within float rounding); the NumPy code is the
 one to read first, and the tests compare the two.
 """
@@ -128,12 +127,3 @@ def max_pool_scatter(g, index, geom):
     run("max_pool_scatter", g.reshape((-1,) + g.shape[-2:]), index.reshape((-1,) + g.shape[-2:]),
         gx.reshape((-1,) + gx.shape[-2:]), rows.k, cols.k)
     return gx
-
-
-def channel_sums(x):
-    """Σ over all axes but the second of x (N, C, ...): a convolution's bias gradient."""
-    if not _applies(x):
-        return None
-    out = np.empty(x.shape[1], x.dtype)
-    run("channel_sums", x.reshape(x.shape[0], x.shape[1], -1), out)
-    return out

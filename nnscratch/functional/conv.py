@@ -56,7 +56,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..backend import give_arrays
 from ..tensor import Function, ShapeError, Tensor, is_grad_enabled
-from . import compiled, conv_direct
+from . import conv_direct
 from .ops import as_tensor
 from .ops import pair as _pair
 from .window import WindowAxis, conv_padding, transposed_size
@@ -211,8 +211,7 @@ def _col2im(gy, w, geo, bias=None, gy_cn=None):
 
 def _bias_grad(gy):
     """dL/db = Σ_{n, r, c} dL/dy[n, :, r, c]."""
-    gb = compiled.channel_sums(gy)
-    return gy.sum(axis=(0, 2, 3)) if gb is None else gb
+    return gy.sum(axis=(0, 2, 3))
 
 
 # ----------------------------------------------------------------------------- the Functions
@@ -245,7 +244,8 @@ class Conv2d(Function):
         need, geo, gy, w = self.needs_input_grad, self.geo, gy.data, self.inputs[1].data
         gx = gw = gb = None
         if self.grid is not None:
-            g = self.grid.gradient(gy)
+            gb = np.empty(gy.shape[1], gy.dtype) if len(need) == 3 and need[2] else None
+            g = self.grid.gradient(gy, sums=gb)
             gw = self.grid.weight_grad(g, self.x_grid) if need[1] else None
             gx = self.grid.input_grad(g, w) if need[0] else None
             give_arrays(g)
@@ -289,7 +289,8 @@ class ConvTranspose2d(Function):
         x, w = self.inputs[0].data, self.inputs[1].data
         gx = gw = gb = None
         if self.grid is not None and (need[0] or need[1]):
-            gy_grid = self.grid.image(gy)
+            gb = np.empty(gy.shape[1], gy.dtype) if len(need) == 3 and need[2] else None
+            gy_grid = self.grid.image(gy, sums=gb)
             gx = self.grid.forward(gy_grid, w, None) if need[0] else None
             if need[1]:  # x plays the part of the convolution's dL/dy
                 x_on_grid = self.grid.gradient(x)
@@ -303,7 +304,7 @@ class ConvTranspose2d(Function):
             if need[1]:
                 x_cn = _channels_first(x, geo)
                 gw = _weight_grad(x_cn, col, geo)[0]
-        if len(need) == 3 and need[2]:
+        if len(need) == 3 and need[2] and gb is None:
             gb = _bias_grad(gy)
         grads = tuple(None if g is None else Tensor._wrap(g) for g in (gx, gw, gb))
         return grads[:len(need)]

@@ -28,6 +28,8 @@ import numpy as np
 from ..backend import give_arrays, take_array
 from . import compiled
 
+CHUNK = 16  # tiles of positions computed before they are copied out (a chunk of outputs stays in L2)
+
 
 def grid_for(geo, dtype):
     """The ``Grid`` of this convolution, or None where the direct path does not compute it (it
@@ -69,20 +71,26 @@ class Grid:
         self.shift = np.array(taps + [0] * (self.T - len(taps)), np.int64)
         self.flipped = np.ascontiguousarray(self.span - self.shift[:len(taps)])
 
-    def image(self, x):
-        """x (N, C, H, W) as x_grid (C, width + span): zero padding, zero tail."""
+    def image(self, x, sums=None):
+        """x (N, C, H, W) as x_grid (C, width + span): zero padding, zero tail. ``sums`` (C,),
+        if given, receives Σ x[:, c] (a bias gradient, computed on the way)."""
         grid = take_array((x.shape[1], self.width + self.span), self.dtype)
-        compiled.run("to_grid", x, grid, 0, self.Hs, self.Wr, self.geo.pt, self.geo.pl)
+        self._place(x, grid, 0, self.geo.pt, self.geo.pl, sums)
         return grid
 
-    def gradient(self, gy):
+    def gradient(self, gy, sums=None):
         """dL/dy (N, O, OH, OW) on the grid, zero elsewhere, behind ``span`` zeros:
-        (O rounded up to the kernels' G_ROWS, span + width + span); g[o, q] is column span + q."""
+        (O rounded up to the kernels' G_ROWS, span + width + span); g[o, q] is column span + q.
+        ``sums`` (O,), if given, receives Σ dL/dy[:, o] (the bias gradient)."""
         O = gy.shape[1]
         grid = take_array((_round_up(O, compiled.kernels().G_ROWS), self.span + self.width + self.span), self.dtype)
         grid[O:] = 0
-        compiled.run("to_grid", gy, grid[:O], self.span, self.Hs, self.Wr, 0, 0)
+        self._place(gy, grid[:O], self.span, 0, 0, sums)
         return grid
+
+    def _place(self, x, grid, offset, top, left, sums):
+        sums = np.empty(0, self.dtype) if sums is None else sums
+        compiled.run("to_grid", x, grid, offset, self.Hs, self.Wr, top, left, sums)
 
     def _conv(self, x_grid, w_taps, bias, shift, shape, top, left):
         """The images (N, R, h, w) = ``shape`` read off the grid from (top, left) of each image, of
@@ -93,11 +101,11 @@ class Grid:
         b = np.zeros(rows, self.dtype)
         if bias is not None:
             b[:R] = bias
-        out = take_array((rows, self.width), self.dtype)
-        compiled.run("conv_grid", x_grid, w_padded, shift, b, out, self.block)
+        k = compiled.kernels()
+        scratch = take_array((k.get_num_threads(), rows, CHUNK * self.block), self.dtype)
         y = np.empty(shape, self.dtype)
-        compiled.run("from_grid", out, y, self.Hs, self.Wr, top, left)
-        give_arrays(out)
+        compiled.run("conv_grid", x_grid, w_padded, shift, b, y, self.Hs, self.Wr, top, left, self.width, scratch)
+        give_arrays(scratch)
         return y
 
     def forward(self, x_grid, w, b):

@@ -1,5 +1,5 @@
 """The compiled kernels (numba): a register-blocked direct convolution for ``conv_direct``, and
-ReLU, 2x2 max pooling and max pooling's backward, and per-channel sums spread over the cores, and
+ReLU, 2x2 max pooling and max pooling's backward spread over the cores, and
 the LSTM's step (all called through ``compiled``).
 
 Imported by ``compiled`` only, and only when numba is installed (``pip install "nnscratch[fast]"``);
@@ -27,9 +27,12 @@ import os
 
 import numpy as np
 
-# numba's OpenMP workers sleep between kernels instead of spinning against NumPy and OpenBLAS (read
-# when numba starts its OpenMP threads, so set here, before the first kernel; a user's setting wins)
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# numba's OpenMP workers spin briefly after a kernel (GNU OpenMP's count: about 1000 rounds), enough
+# to catch a kernel that follows at once, then sleep instead of spinning against NumPy and OpenBLAS
+# for 300,000 rounds (the default). Read when numba starts its OpenMP threads, so set here, before
+# the first kernel; a user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
 import numba  # noqa: E402
 from llvmlite import ir  # noqa: E402
@@ -114,16 +117,16 @@ class _Emitter:
 
 
 @intrinsic
-def _conv_tile(typingctx, x, w, shift, b, out, q0, r0):
-    """out[r0 + a, q0 + p] = b[r0 + a] + Σ_{c, t} w[c, t, r0 + a] · x[c, q0 + shift[t] + p]
+def _conv_tile(typingctx, x, w, shift, b, out, q0, o0, r0):
+    """out[r0 + a, o0 + p] = b[r0 + a] + Σ_{c, t} w[c, t, r0 + a] · x[c, q0 + shift[t] + p]
     for a < ROWS and p < VECTORS · lanes."""
-    sig = types.void(x, w, shift, b, out, q0, r0)
+    sig = types.void(x, w, shift, b, out, q0, o0, r0)
 
     def codegen(context, builder, signature, args):
         e = _Emitter(context, builder, signature.args[0].dtype)
         (x_data, x_row, xa), (w_data, _, wa), (s_data, _, _), (b_data, _, _), (out_data, out_row, _) = \
             e.arrays(signature, args)
-        q0, r0 = args[5], args[6]
+        q0, o0, r0 = args[5:]
         C = builder.extract_value(xa.shape, 0)
         T = builder.extract_value(wa.shape, 1)
         R = builder.extract_value(wa.shape, 2)
@@ -144,7 +147,7 @@ def _conv_tile(typingctx, x, w, shift, b, out, q0, r0):
                         reg = acc[a * VECTORS + v]
                         builder.store(e.fma(wa_, xs[v], builder.load(reg)), reg)
         for a in range(ROWS):
-            out_a = e.at(out_data, builder.mul(builder.add(r0, e.const(a)), out_row), q0)
+            out_a = e.at(out_data, builder.mul(builder.add(r0, e.const(a)), out_row), o0)
             for v in range(VECTORS):
                 e.store_vec(builder.load(acc[a * VECTORS + v]), e.at(out_a, e.const(v * e.n)))
         return context.get_dummy_value()
@@ -190,14 +193,33 @@ def _correlate_tile(typingctx, g, x, shift, acc, q0, q1, r0, c, t0):
 
 
 @njit(parallel=True, cache=True)
-def conv_grid(x, w, shift, b, out, block):
-    """out[r, q] = b[r] + Σ_{c, t} w[c, t, r] · x[c, q + shift[t]] for every r < out.shape[0] (a
-    multiple of ROWS) and q < out.shape[1] (a multiple of ``block`` = VECTORS · lanes); x must have
-    out.shape[1] + max(shift) columns."""
-    R = out.shape[0]
-    for k in prange(out.shape[1] // block):
-        for r0 in range(0, R, ROWS):
-            _conv_tile(x, w, shift, b, out, k * block, r0)
+def conv_grid(x, w, shift, b, y, Hs, Wr, top, left, width, scratch):
+    """y[n, r, i, j] = out[r, n·Hs·Wr + (top + i)·Wr + left + j], the images read off the grid
+
+        out[r, q] = b[r] + Σ_{c, t} w[c, t, r] · x[c, q + shift[t]]       (q < width)
+
+    computed a chunk of positions at a time in ``scratch`` (parts, rows, chunk), one part per
+    thread, and copied to y while the chunk is in the cache. rows (>= y.shape[1]) is a multiple of
+    ROWS, chunk and width multiples of VECTORS · lanes; x has width + max(shift) columns."""
+    parts, R, chunk = scratch.shape
+    N, O, h, wd = y.shape
+    block = VECTORS * (VECTOR_BYTES // x.itemsize)
+    per_part = -(-(width // block) // parts) * block
+    for p in prange(parts):
+        out = scratch[p]
+        end = min(width, (p + 1) * per_part)
+        for q0 in range(p * per_part, end, chunk):
+            q1 = min(end, q0 + chunk)
+            for q in range(q0, q1, block):
+                for r0 in range(0, R, ROWS):
+                    _conv_tile(x, w, shift, b, out, q, q - q0, r0)
+            for row in range(q0 // Wr, (q1 - 1) // Wr + 1):   # the grid rows met, their real outputs
+                n, i = row // Hs, row % Hs - top
+                lo, hi = max(q0, row * Wr + left), min(q1, row * Wr + left + wd)
+                if n < N and 0 <= i < h and lo < hi:
+                    j = lo - row * Wr - left
+                    for o in range(O):
+                        y[n, o, i, j:j + hi - lo] = out[o, lo - q0:hi - q0]
 
 
 @njit(parallel=True, cache=True)
@@ -222,40 +244,32 @@ def correlate_grid(g, x, shift, acc, n, chunk):
                         _correlate_tile(g, x, shift, a, start, stop, r0, c, t0)
 
 
-@njit(parallel=True, cache=True)
-def to_grid(x, grid, offset, Hs, Wr, top, left):
+@njit(parallel=True, cache=True, fastmath=True)
+def to_grid(x, grid, offset, Hs, Wr, top, left, sums):
     """Place the images x (N, C, h, w) on the grid (C, columns): x[n, c, r, col] goes to column
-    offset + n·Hs·Wr + (top + r)·Wr + left + col; every other column is zeroed."""
+    offset + n·Hs·Wr + (top + r)·Wr + left + col; every other column is zeroed. When sums has C
+    entries, also sums[c] = Σ_{n, r, col} x[n, c, r, col] (a bias gradient, on the way)."""
     N, C, h, w = x.shape
     plane = Hs * Wr
-    for n in prange(N):
-        for c in range(C):
-            row = grid[c]
+    for c in prange(C):
+        row = grid[c]
+        row[:offset] = 0
+        row[offset + N * plane:] = 0
+        s = 0.0
+        for n in range(N):
             base = offset + n * plane
-            if n == 0:
-                row[:base] = 0
-            if n == N - 1:
-                row[base + plane:] = 0
             row[base:base + top * Wr] = 0
             for r in range(h):
                 start = base + (top + r) * Wr
                 row[start:start + left] = 0
                 row[start + left:start + left + w] = x[n, c, r]
                 row[start + left + w:start + Wr] = 0
+                if sums.shape[0] == C:
+                    for col in range(w):
+                        s += x[n, c, r, col]
             row[base + (top + h) * Wr:base + plane] = 0
-
-
-@njit(parallel=True, cache=True)
-def from_grid(grid, y, Hs, Wr, top, left):
-    """The inverse of to_grid (offset 0): y[n, c, r, col] = grid[c, n·Hs·Wr + (top + r)·Wr + left + col]."""
-    N, C, h, w = y.shape
-    plane = Hs * Wr
-    for n in prange(N):
-        for c in range(C):
-            row = grid[c]
-            for r in range(h):
-                start = n * plane + (top + r) * Wr + left
-                y[n, c, r] = row[start:start + w]
+        if sums.shape[0] == C:
+            sums[c] = s
 
 
 # ----------------------------------------------------------------------------- pointwise, pooling, sums
@@ -315,18 +329,6 @@ def max_pool_scatter(g, index, gx, kh, kw):
             for j in range(OW):
                 t = index[m, i, j]
                 gx[m, i * kh + t // kw, j * kw + t % kw] = g[m, i, j]
-
-
-@njit(parallel=True, cache=True, fastmath=True)
-def channel_sums(x, out):
-    """out[c] = Σ_{n, p} x[n, c, p] for x (N, C, P)."""
-    N, C, P = x.shape
-    for c in prange(C):
-        s = 0.0
-        for n in range(N):
-            for p in range(P):
-                s += x[n, c, p]
-        out[c] = s
 
 
 # ----------------------------------------------------------------------------- the LSTM's step

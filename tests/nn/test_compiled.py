@@ -156,7 +156,7 @@ def test_bias_gradient_compiled_equals_numpy(rng, ran, low_threshold):
     w = rng.standard_normal((64, 3, 3, 3)).astype(np.float32)
     b = rng.standard_normal(64).astype(np.float32)
     numpy_path, compiled_path = both_paths(lambda x, w, b: F.conv2d(x, w, b), x, w, b)
-    assert "channel_sums" in ran   # (the NumPy path gets dL/db from the weight gradient's product)
+    assert "to_grid" in ran   # dL/db summed while dL/dy is placed on the grid (NumPy: from the weight gradient's product)
     assert_close(compiled_path[3], numpy_path[3], n=16 * 38 * 38, what="bias grad")
 
 

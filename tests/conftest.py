@@ -36,6 +36,21 @@ def kernel_path(request):
     compiled.set_enabled(previous)
 
 
+@pytest.fixture(params=["numpy", "compiled", "winograd"])
+def conv_path(request, monkeypatch):
+    """``kernel_path`` for convolutions, with a third run: the compiled kernels with Winograd's
+    algorithm for every convolution it applies to (3x3, stride 1), its threshold of channels set
+    aside (``conv_winograd``), so that small test layers take it too."""
+    from nnscratch.functional import compiled, conv_winograd
+    if request.param != "numpy" and not compiled.available():
+        pytest.skip("numba is not installed: the compiled kernels cannot run")
+    if request.param == "winograd":
+        monkeypatch.setattr(conv_winograd, "MIN_CHANNEL_RATIO", 0)
+    previous = compiled.set_enabled(request.param != "numpy")
+    yield request.param
+    compiled.set_enabled(previous)
+
+
 def _away_from(x, points, margin):
     """Move every value closer than ``margin`` to one of ``points`` out to point ± 2·margin."""
     x = np.array(x, dtype=np.float64)

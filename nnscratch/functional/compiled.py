@@ -2,10 +2,12 @@
 
 With numba, ``conv2d`` and ``conv_transpose2d`` (stride 1, one group) run as a direct
 convolution in compiled, register-blocked loops spread over the cores (``conv_direct``,
-``numba_kernels``, which also sum the bias gradient while placing dL/dy on the grid); ReLU,
-2x2 max pooling and the backward of max pooling with windows side by side run as compiled loops
-over the cores (the functions below). Without numba, with ``NNSCRATCH_COMPILED=0`` in the environment, or after ``set_enabled(False)``, every
-op runs on NumPy alone. Both give the same numbers (within float rounding); the NumPy code is the
+``numba_kernels``, which also sum the bias gradient while placing dL/dy on the grid), and 3x3
+convolutions with channels enough by Winograd's algorithm on the same register tiles
+(``conv_winograd``); ReLU, 2x2 max pooling and the backward of max pooling with windows side by
+side run as compiled loops over the cores (the functions below). Without numba, with
+``NNSCRATCH_COMPILED=0`` in the environment, or after ``set_enabled(False)``, every op runs on
+NumPy alone. Both give the same numbers (within float rounding); the NumPy code is the
 one to read first, and the tests compare the two.
 """
 

@@ -10,7 +10,8 @@ for stride s, zero padding p and dilation d (the window geometry, shared with po
 (ch over o's group).
 
 With numba installed, stride-1 convolutions of one group take a faster path with the same
-numbers: a direct convolution in compiled kernels (``conv_direct``, ``compiled``).
+numbers: a direct convolution in compiled kernels (``conv_direct``, ``compiled``), or for 3x3
+kernels with channels enough, Winograd's algorithm (``conv_winograd``).
 
 For reading first: ``nnscratch.functional.reference.conv2d`` computes the same sum as it is
 written, a loop over the kernel offsets (i, j) with basic tensor operations only, so that autograd
@@ -56,7 +57,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..backend import give_arrays
 from ..tensor import Function, ShapeError, Tensor, is_grad_enabled
-from . import conv_direct
+from . import conv_direct, conv_winograd
 from .ops import as_tensor
 from .ops import pair as _pair
 from .window import WindowAxis, conv_padding, transposed_size
@@ -225,11 +226,11 @@ class Conv2d(Function):
 
     def forward(self, x, w, b=None, geo=None):
         self.geo = geo
-        self.grid = conv_direct.grid_for(geo, x.dtype)
-        if self.grid is not None:  # the compiled direct convolution (conv_direct)
+        self.grid = conv_winograd.winograd_for(geo, x.dtype) or conv_direct.grid_for(geo, x.dtype)
+        if self.grid is not None:  # compiled: Winograd's algorithm or the direct convolution
             x_grid = self.grid.image(x)
             y = self.grid.forward(x_grid, w, b)
-            if is_grad_enabled() and self.needs_input_grad[1]:
+            if is_grad_enabled() and self.needs_input_grad[1] and self.grid.keep_image:
                 self.x_grid = x_grid  # reused by the weight gradient, given back in release()
             else:
                 give_arrays(x_grid)
@@ -246,7 +247,12 @@ class Conv2d(Function):
         if self.grid is not None:
             gb = np.empty(gy.shape[1], gy.dtype) if len(need) == 3 and need[2] else None
             g = self.grid.gradient(gy, sums=gb)
-            gw = self.grid.weight_grad(g, self.x_grid) if need[1] else None
+            if need[1] and self.grid.keep_image:
+                gw = self.grid.weight_grad(g, self.x_grid)
+            elif need[1]:  # transformed again rather than kept
+                image = self.grid.image(self.inputs[0].data)
+                gw = self.grid.weight_grad(g, image)
+                give_arrays(image)
             gx = self.grid.input_grad(g, w) if need[0] else None
             give_arrays(g)
         else:

@@ -2,7 +2,7 @@
 
 When the compiled kernels are on (numba installed: ``compiled``), ``conv2d`` and
 ``conv_transpose2d`` with stride 1 and one group compute their forward pass and both gradients
-here, without the im2col matrix; otherwise they use the im2col path of ``conv``, which gives the
+here, without the im2col matrix (3x3 convolutions with channels enough: ``conv_winograd``); otherwise they use the im2col path of ``conv``, which gives the
 same numbers and is the one to read first.
 
 The grid. The zero-padded input is stored channels first and flattened, ``x_grid[c, q]``, each
@@ -56,6 +56,8 @@ class Grid:
     The grids come from ``backend``'s array pool (the next step reuses them instead of having
     fresh pages faulted in): whoever is done with one of ``image`` or ``gradient`` gives it back
     with ``backend.give_arrays``."""
+
+    keep_image = True  # x_grid (input-sized) is kept from the forward pass for the weight gradient
 
     def __init__(self, geo, dtype):
         k = compiled.kernels()

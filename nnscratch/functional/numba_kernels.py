@@ -1,6 +1,6 @@
-"""The compiled kernels (numba): a register-blocked direct convolution for ``conv_direct``, and
-ReLU, 2x2 max pooling and max pooling's backward spread over the cores, and
-the LSTM's step (all called through ``compiled``).
+"""The compiled kernels (numba): a register-blocked direct convolution for ``conv_direct``,
+Winograd's transforms and products for ``conv_winograd``, ReLU, 2x2 max pooling and max pooling's
+backward spread over the cores, and the LSTM's step (all called through ``compiled``).
 
 Imported by ``compiled`` only, and only when numba is installed (``pip install "nnscratch[fast]"``);
 nnscratch never needs it: the im2col path in ``conv`` computes the same numbers with NumPy.
@@ -20,7 +20,10 @@ How it is fast (about 200 GFLOP/s on two cores, the rate of a large matrix produ
 Σ_{c, t}; each step loads 2 vectors of x and 4 weights, and does 8 vector multiply-adds. The tile
 is LLVM IR (vector types, ``llvm.fma``) emitted by a numba ``intrinsic``; numba's ``prange``
 spreads the tiles over the cores. Which positions of the grid are real outputs (not padding) is
-the caller's business: the kernels compute every position.
+the caller's business: the kernels compute every position. Winograd's 16 matrix products run on
+the same tiles with one tap (``_product_tile``), its transforms on explicit vectors too
+(``_vector_map``): left to LLVM, loops over 16 planes are not vectorised (it cannot rule out that
+they overlap).
 """
 
 import os
@@ -108,6 +111,22 @@ class _Emitter:
     def fma(self, a, x, acc):
         return self.b.call(self.fma_fn, [a, x, acc])
 
+    def tile_step(self, acc, x_ptr, w_ptr):
+        """acc[a·VECTORS + v] += w_ptr[a] · (vector v at x_ptr), a < ROWS, v < VECTORS."""
+        xs = [self.load_vec(self.at(x_ptr, self.const(v * self.n))) for v in range(VECTORS)]
+        for a in range(ROWS):
+            wa = self.splat(self.b.load(self.at(w_ptr, self.const(a))))
+            for v in range(VECTORS):
+                reg = acc[a * VECTORS + v]
+                self.b.store(self.fma(wa, xs[v], self.b.load(reg)), reg)
+
+    def tile_store(self, acc, out_data, out_row, r0, o0):
+        """out[r0 + a, o0 + v·lanes ...] = acc[a·VECTORS + v]."""
+        for a in range(ROWS):
+            out_a = self.at(out_data, self.b.mul(self.b.add(r0, self.const(a)), out_row), o0)
+            for v in range(VECTORS):
+                self.store_vec(self.b.load(acc[a * VECTORS + v]), self.at(out_a, self.const(v * self.n)))
+
     def registers(self, count, initial):
         """``count`` accumulators (allocas, which LLVM keeps in registers), set to ``initial(k)``."""
         regs = [cgutils.alloca_once(self.b, self.vec) for _ in range(count)]
@@ -138,18 +157,30 @@ def _conv_tile(typingctx, x, w, shift, b, out, q0, o0, r0):
             w_c = e.at(w_data, builder.mul(builder.mul(c, T), R))
             with cgutils.for_range(builder, T) as t_loop:
                 t = t_loop.index
-                x_ct = e.at(x_c, builder.add(q0, builder.load(e.at(s_data, t))))
-                xs = [e.load_vec(e.at(x_ct, e.const(v * e.n))) for v in range(VECTORS)]
-                w_ct = e.at(w_c, builder.add(builder.mul(t, R), r0))
-                for a in range(ROWS):
-                    wa_ = e.splat(builder.load(e.at(w_ct, e.const(a))))
-                    for v in range(VECTORS):
-                        reg = acc[a * VECTORS + v]
-                        builder.store(e.fma(wa_, xs[v], builder.load(reg)), reg)
-        for a in range(ROWS):
-            out_a = e.at(out_data, builder.mul(builder.add(r0, e.const(a)), out_row), o0)
-            for v in range(VECTORS):
-                e.store_vec(builder.load(acc[a * VECTORS + v]), e.at(out_a, e.const(v * e.n)))
+                e.tile_step(acc, e.at(x_c, builder.add(q0, builder.load(e.at(s_data, t)))),
+                            e.at(w_c, builder.add(builder.mul(t, R), r0)))
+        e.tile_store(acc, out_data, out_row, r0, o0)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def _product_tile(typingctx, x, w, out, q0, r0):
+    """out[r0 + a, q0 + p] = Σ_c w[c, r0 + a] · x[c, q0 + p] for a < ROWS and p < VECTORS · lanes:
+    ``_conv_tile`` with one tap and no bias, a tile of a matrix product."""
+    sig = types.void(x, w, out, q0, r0)
+
+    def codegen(context, builder, signature, args):
+        e = _Emitter(context, builder, signature.args[0].dtype)
+        (x_data, x_row, xa), (w_data, w_row, _), (out_data, out_row, _) = e.arrays(signature, args)
+        q0, r0 = args[3:]
+        zero = ir.Constant(e.vec, [0.0] * e.n)
+        acc = e.registers(ROWS * VECTORS, lambda k: zero)
+        with cgutils.for_range(builder, builder.extract_value(xa.shape, 0)) as c_loop:
+            c = c_loop.index
+            e.tile_step(acc, e.at(x_data, builder.mul(c, x_row), q0), e.at(w_data, builder.mul(c, w_row), r0))
+        e.tile_store(acc, out_data, out_row, r0, q0)
         return context.get_dummy_value()
 
     return sig, codegen
@@ -270,6 +301,218 @@ def to_grid(x, grid, offset, Hs, Wr, top, left, sums):
             row[base + (top + h) * Wr:base + plane] = 0
         if sums.shape[0] == C:
             sums[c] = s
+
+
+# ----------------------------------------------------------------------------- Winograd F(2x2, 3x3)
+# For ``conv_winograd``. Tile p = (i·tw + j)·N + n (the batch innermost, so that each transform is
+# the same few additions over a vector of images) covers outputs 2i, 2i + 1 x 2j, 2j + 1 of image
+# n, computed from the 4x4 patch d at padded rows 2i.., columns 2j..:
+#     V = Bᵀ d B,  Y = Aᵀ M A,  Bᵀ = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
+#     Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]].
+# Planes: element (α, β) of V (or M) for channel c and tile p is planes[4α + β, c·L + p], L the row
+# length (``conv_winograd.Winograd``). The backward passes are the same maps transposed. Each kernel
+# splits the channels into parts, one per thread, each with its own scratch: a channel's images,
+# zero-padded, batch innermost ((Hb, Wb, Nv): Hb = 2·th + 2, Wb = 2·tw + 2, Nv = N rounded up to
+# the lanes).
+
+_BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])
+_AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]])
+
+
+def _vector_map(matrix, accumulate=False):
+    """An intrinsic f(src, s0, sa, sb, dst, d0, da, db, count) that computes, for a vector of
+    ``count`` (a multiple of the lanes) consecutive values at each of the offsets,
+
+        dst[d0 + a·da + b·db + n] (+)= Σ_{a', b'} matrix[k, j] · src[s0 + a'·sa + b'·sb + n]
+
+    for output k = a·side + b and input j = a'·side' + b' (side = 2 for 4 values, 4 for 16), over
+    the flat data of src and dst. The matrix entries are 0, 1 or -1: additions only."""
+    matrix = np.asarray(matrix)
+    sides = [int(round(np.sqrt(d))) for d in matrix.shape]
+
+    @intrinsic
+    def vector_map(typingctx, src, s0, sa, sb, dst, d0, da, db, count):
+        sig = types.void(src, s0, sa, sb, dst, d0, da, db, count)
+
+        def codegen(context, builder, signature, args):
+            e = _Emitter(context, builder, signature.args[0].dtype)
+            (s_data, _, _), (d_data, _, _) = e.arrays(signature, args)
+            s0, sa, sb, _, d0, da, db, count = args[1:]
+
+            def pointers(data, base, step_a, step_b, side):
+                return [e.at(data, builder.add(base, builder.add(builder.mul(e.const(k // side), step_a),
+                                                                   builder.mul(e.const(k % side), step_b))))
+                        for k in range(side * side)]
+
+            srcs, dsts = pointers(s_data, s0, sa, sb, sides[1]), pointers(d_data, d0, da, db, sides[0])
+            with cgutils.for_range(builder, builder.sdiv(count, e.const(e.n))) as loop:
+                n = builder.mul(loop.index, e.const(e.n))
+                xs = [e.load_vec(e.at(p, n)) for p in srcs]
+                for k, row in enumerate(matrix):
+                    total = None
+                    for j in np.flatnonzero(row):
+                        term = xs[j] if row[j] > 0 else builder.fneg(xs[j])
+                        total = term if total is None else builder.fadd(total, term)
+                    if accumulate:
+                        total = builder.fadd(e.load_vec(e.at(dsts[k], n)), total)
+                    e.store_vec(total, e.at(dsts[k], n))
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return vector_map
+
+
+_input_map = _vector_map(np.kron(_BT, _BT))                      # patch (16) -> V (16)
+_output_map = _vector_map(np.kron(_AT, _AT))                     # M (16) -> 2x2 outputs
+_output_adjoint_map = _vector_map(np.kron(_AT, _AT).T)           # 2x2 gradients -> dM (16)
+_input_adjoint_map = _vector_map(np.kron(_BT, _BT).T, accumulate=True)   # dV (16) += onto the patch
+
+
+@njit(cache=True)
+def _round_up(n, k):
+    return -(-n // k) * k
+
+
+@njit(cache=True)
+def _share(count, parts, part):
+    """The range of channels of part ``part`` of ``parts``."""
+    per = -(-count // parts)
+    return range(part * per, min(count, (part + 1) * per))
+
+
+@njit(cache=True)
+def _batch_inner(images, out):
+    """out[h, w, n] = images[n, h, w]."""
+    N, H, W = images.shape
+    for n in range(N):
+        for h in range(H):
+            for w in range(W):
+                out[h, w, n] = images[n, h, w]
+
+
+@njit(cache=True)
+def _batch_outer(planes, out, shift):
+    """out[n, h, w] = planes[h, w, n] + shift."""
+    N, H, W = out.shape
+    for n in range(N):
+        for h in range(H):
+            for w in range(W):
+                out[n, h, w] = planes[h, w, n] + shift
+
+
+@njit(parallel=True, cache=True)
+def winograd_input(x, v, L, top, left, th, tw, parts):
+    """v[4α + β, c·L + p] = (Bᵀ d B)[α, β] for the patch d of tile p of x (N, C, H, W), padded by
+    top rows and left columns (zeros); the rest of each row of L (from th·tw·N) is zeroed. L must
+    exceed th·tw·N by the lanes (the last tile's vector runs over)."""
+    N, C, H, W = x.shape
+    Hb, Wb, P = 2 * th + 2, 2 * tw + 2, th * tw * N
+    Nv = _round_up(N, VECTOR_BYTES // x.itemsize)
+    stride = v.shape[1]
+    for part in prange(parts):
+        pad = np.zeros((Hb, Wb, Nv), x.dtype)
+        for c in _share(C, parts, part):
+            _batch_inner(x[:, c], pad[top:top + H, left:left + W])
+            for i in range(th):
+                for j in range(tw):
+                    _input_map(pad, (2 * i * Wb + 2 * j) * Nv, Wb * Nv, Nv,
+                               v, c * L + (i * tw + j) * N, 4 * stride, stride, Nv)
+            v[:, c * L + P:(c + 1) * L] = 0
+
+
+@njit(parallel=True, cache=True)
+def winograd_products(u, v, m, L, width):
+    """m[k, r·L + p] = Σ_c u[k, c, r] · v[k, c·L + p] for the 16 planes k and p < width; r runs
+    over u.shape[2], a multiple of ROWS; width is a multiple of VECTORS · lanes."""
+    K, C, R = u.shape
+    block = VECTORS * (VECTOR_BYTES // v.itemsize)
+    blocks = width // block
+    for kq in prange(K * blocks):
+        k, q = kq // blocks, (kq % blocks) * block
+        x, out = v[k, :C * L].reshape(C, L), m[k, :R * L].reshape(R, L)
+        for r0 in range(0, R, ROWS):
+            _product_tile(x, u[k], out, q, r0)
+
+
+@njit(parallel=True, cache=True)
+def winograd_correlate(g, v, L, width, shift, acc, chunk):
+    """acc[k, r, 0, t] = Σ_{p < width} g[k, r·L + p] · v[k, p + shift[t]] for the 16 planes k: with
+    shift[t] = t·L, dU[k] = dM[k] @ V[k]ᵀ. R = acc.shape[1] and T = acc.shape[3] are multiples of
+    G_ROWS and TAPS; the positions are taken ``chunk`` at a time (kept in the cache while every
+    (r, t) tile reads them)."""
+    K, R, _, T = acc.shape
+    for k in prange(K):
+        a = acc[k]
+        a[...] = 0
+        gk, vk = g[k, :R * L].reshape(R, L), v[k:k + 1]
+        for start in range(0, width, chunk):
+            stop = min(width, start + chunk)
+            for r0 in range(0, R, G_ROWS):
+                for t0 in range(0, T, TAPS):
+                    _correlate_tile(gk, vk, shift, a, start, stop, r0, 0, t0)
+
+
+@njit(parallel=True, cache=True)
+def winograd_output(m, L, y, bias, th, tw, parts):
+    """y[n, o, 2i + a, 2j + b] = (Aᵀ M A)[a, b] + bias[o] with M[α, β] = m[4α + β, o·L + p] of tile
+    p (the rows and columns y has)."""
+    N, O, OH, OW = y.shape
+    Nv = _round_up(N, VECTOR_BYTES // y.itemsize)
+    stride = m.shape[1]
+    for part in prange(parts):
+        out = np.empty((2 * th, 2 * tw, Nv), y.dtype)
+        for o in _share(O, parts, part):
+            for i in range(th):
+                for j in range(tw):
+                    _output_map(m, o * L + (i * tw + j) * N, 4 * stride, stride,
+                                out, (2 * i * 2 * tw + 2 * j) * Nv, 2 * tw * Nv, Nv, Nv)
+            _batch_outer(out[:OH, :OW], y[:, o], bias[o])
+
+
+@njit(parallel=True, cache=True)
+def winograd_output_adjoint(g, dm, L, th, tw, sums, parts):
+    """The transpose of ``winograd_output``: dm[4α + β, o·L + p] = (A G Aᵀ)[α, β] for the 2x2 block
+    G of g (N, O, OH, OW) at tile p (zero beyond g's edge); the rest of each row of L is zeroed.
+    Also sums[o] = Σ g[:, o] (the bias gradient)."""
+    N, O, OH, OW = g.shape
+    P = th * tw * N
+    Nv = _round_up(N, VECTOR_BYTES // g.itemsize)
+    stride = dm.shape[1]
+    for part in prange(parts):
+        gb = np.zeros((2 * th, 2 * tw, Nv), g.dtype)
+        for o in _share(O, parts, part):
+            _batch_inner(g[:, o], gb[:OH, :OW])
+            s = 0.0
+            for n in range(N):
+                for h in range(OH):
+                    for w in range(OW):
+                        s += g[n, o, h, w]
+            sums[o] = s
+            for i in range(th):
+                for j in range(tw):
+                    _output_adjoint_map(gb, (2 * i * 2 * tw + 2 * j) * Nv, 2 * tw * Nv, Nv,
+                                        dm, o * L + (i * tw + j) * N, 4 * stride, stride, Nv)
+            dm[:, o * L + P:(o + 1) * L] = 0
+
+
+@njit(parallel=True, cache=True)
+def winograd_input_adjoint(dv, L, gx, top, left, th, tw, parts):
+    """The transpose of ``winograd_input``: gx (N, C, H, W) = Σ over the tiles of B dV Bᵀ added
+    onto its patch, dV[α, β] = dv[4α + β, c·L + p] (what falls on the padding is dropped)."""
+    N, C, H, W = gx.shape
+    Hb, Wb = 2 * th + 2, 2 * tw + 2
+    Nv = _round_up(N, VECTOR_BYTES // gx.itemsize)
+    stride = dv.shape[1]
+    for part in prange(parts):
+        acc = np.empty((Hb, Wb, Nv), gx.dtype)
+        for c in _share(C, parts, part):
+            acc[:] = 0
+            for i in range(th):
+                for j in range(tw):
+                    _input_adjoint_map(dv, c * L + (i * tw + j) * N, 4 * stride, stride,
+                                       acc, (2 * i * Wb + 2 * j) * Nv, Wb * Nv, Nv, Nv)
+            _batch_outer(acc[top:top + H, left:left + W], gx[:, c], 0)
 
 
 # ----------------------------------------------------------------------------- pointwise, pooling, sums

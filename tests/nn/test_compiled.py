@@ -5,8 +5,10 @@ that are not multiples of the kernels' tiles, 'same' padding with an even kernel
 and ties; the LSTM step's bit-for-bit equality; the switch (NNSCRATCH_COMPILED=0) and the parking
 of OpenBLAS's threads.
 
-test_conv.py, test_conv_parity.py, test_recurrent.py and test_recurrent_parity.py run all their
-cases on both paths too (the ``kernel_path`` fixture), gradchecks in float64 and PyTorch parity
+Winograd's algorithm (``conv_winograd``) is checked here on odd sizes and batches, with its
+threshold of channels set aside. test_recurrent.py and test_recurrent_parity.py run all their cases on both
+paths too (the ``kernel_path`` fixture), test_conv.py and test_conv_parity.py on the three (the
+``conv_path`` fixture: NumPy, compiled, Winograd), gradchecks in float64 and PyTorch parity
 included."""
 
 import os
@@ -20,7 +22,7 @@ from tolerance import assert_close
 import nnscratch as ns
 import nnscratch.functional as F
 import nnscratch.nn as nn
-from nnscratch.functional import compiled
+from nnscratch.functional import compiled, conv_winograd
 
 pytest.importorskip("numba")
 
@@ -76,12 +78,17 @@ def test_conv2d_compiled_equals_numpy(rng, ran, N, C, O, H, W, k, options):
     b = rng.standard_normal(O).astype(np.float32)
     numpy_path, compiled_path = both_paths(lambda x, w, b: F.conv2d(x, w, b, **options), x, w, b)
     assert {"conv_grid", "correlate_grid"} <= set(ran)
-    y = numpy_path[0]
-    positions = N * y.shape[2] * y.shape[3]
-    for what, ours, ref, n in zip(["output", "input grad", "weight grad", "bias grad"], compiled_path, numpy_path,
-                                  [C * kh * kw, O * kh * kw, positions, positions]):
-        assert ours.shape == ref.shape and ours.dtype == np.float32
-        assert_close(ours, ref, n=n, what=what)
+    assert_conv_results_close(compiled_path, numpy_path, kh * kw)
+
+
+def assert_conv_results_close(ours, ref, taps):
+    """conv2d's output and its input, weight and bias gradients, each within the float32 tolerance
+    of its sum's length (C·taps, O·taps, and the output positions for the last two)."""
+    (N, O, OH, OW), C = ref[0].shape, ref[1].shape[1]
+    for what, a, b, n in zip(["output", "input grad", "weight grad", "bias grad"], ours, ref,
+                             [C * taps, O * taps, N * OH * OW, N * OH * OW]):
+        assert a.shape == b.shape and a.dtype == np.float32
+        assert_close(a, b, n=n, what=what)
 
 
 @pytest.mark.parametrize("stride, padding, output_padding, dilation", [(1, 0, 0, 1), (1, 2, 0, 1), (1, 1, 0, 2)])
@@ -97,13 +104,63 @@ def test_conv_transpose2d_compiled_equals_numpy(rng, ran, stride, padding, outpu
         assert_close(ours, ref, n=10 * 18 * 20, what=what)
 
 
-def test_conv2d_compiled_float64_is_exact_to_rounding(rng, ran):
-    x, w = rng.standard_normal((12, 5, 24, 24)), rng.standard_normal((6, 5, 3, 3))
+@pytest.mark.parametrize("kernel", ["conv_grid", "winograd_products"])
+def test_conv2d_compiled_float64_is_exact_to_rounding(rng, ran, monkeypatch, kernel):
+    if kernel == "winograd_products":   # Winograd's algorithm for this small layer too
+        monkeypatch.setattr(conv_winograd, "MIN_CHANNEL_RATIO", 0)
+    x, w = rng.standard_normal((11, 5, 24, 23)), rng.standard_normal((6, 5, 3, 3))
     numpy_path, compiled_path = both_paths(lambda x, w: F.conv2d(x, w, padding=1), x, w)
-    assert "conv_grid" in ran
+    assert kernel in ran
     for ours, ref in zip(compiled_path, numpy_path):
         assert ours.dtype == np.float64
         np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-10)
+
+
+WINOGRAD = [  # (N, C, O, H, W, padding): odd output sizes (half tiles), batches that are not a
+    # multiple of the lanes (each transform's vector runs over into the next tile), odd channels
+    (17, 5, 7, 9, 11, 1),
+    (1, 3, 4, 6, 6, 0),
+    (3, 33, 6, 7, 8, (2, 0)),
+    (20, 8, 12, 14, 14, 2),
+]
+
+
+@pytest.mark.parametrize("N, C, O, H, W, padding", WINOGRAD)
+def test_winograd_equals_numpy(rng, ran, monkeypatch, N, C, O, H, W, padding):
+    monkeypatch.setattr(conv_winograd, "MIN_CHANNEL_RATIO", 0)   # Winograd for these small layers too
+    x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+    w = rng.standard_normal((O, C, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(O).astype(np.float32)
+    numpy_path, compiled_path = both_paths(lambda x, w, b: F.conv2d(x, w, b, padding=padding), x, w, b)
+    assert {"winograd_input", "winograd_products", "winograd_output", "winograd_output_adjoint",
+            "winograd_input_adjoint", "winograd_correlate"} <= set(ran) and "conv_grid" not in ran
+    assert_conv_results_close(compiled_path, numpy_path, 9)
+
+
+@pytest.mark.parametrize("shape, O, k, taken", [
+    ((100, 64, 8, 8), 64, 3, True),         # DeepConvNet's last layers
+    ((100, 32, 8, 8), 64, 3, True),
+    ((100, 16, 28, 28), 16, 3, False),      # few channels: the transforms cost more than they save
+    ((100, 32, 14, 14), 32, 3, False),      # even
+    ((64, 32, 26, 26), 64, 3, True),        # the PyTorch-tutorial CNN's second layer
+    ((64, 64, 28, 28), 64, 3, True),
+    ((100, 64, 8, 8), 64, 5, False),        # not a 3x3 kernel
+])
+def test_winograd_taken_where_it_pays(shape, O, k, taken):
+    from nnscratch.functional.conv import _Geometry
+    geo = _Geometry(shape, (O, shape[1], k, k), (1, 1), (1, 1, 1, 1), (1, 1), 1)
+    assert (conv_winograd.winograd_for(geo, np.float32) is not None) is taken
+
+
+@pytest.mark.parametrize("N, OH, OW", [(3, 6, 8), (17, 9, 11), (100, 8, 8), (64, 24, 24)])
+def test_winograd_rows_leave_room_for_the_last_vector(N, OH, OW):
+    # each transform writes a whole vector of images per tile, running past the last tile by up to
+    # lanes - 1 values: a row must hold them, or the next channel's row (another thread's) is hit
+    from nnscratch.functional.conv import _Geometry
+    for dtype in (np.float32, np.float64):
+        plan = conv_winograd.Winograd(_Geometry((N, 4, OH, OW), (4, 4, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1), dtype)
+        line = 64 // np.dtype(dtype).itemsize
+        assert plan.L >= plan.th * plan.tw * N + line and plan.L >= plan.width and (plan.L // line) % 2 == 1
 
 
 def test_compiled_path_is_taken_for_stride_1_only(rng, monkeypatch):

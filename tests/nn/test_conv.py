@@ -18,9 +18,9 @@ import nnscratch.functional as F
 import nnscratch.nn as nn
 from nnscratch import gradcheck
 from nnscratch.functional import conv as conv_module
-from nnscratch.functional import conv_direct
+from nnscratch.functional import conv_direct, conv_winograd
 
-pytestmark = pytest.mark.usefixtures("kernel_path")  # every test on NumPy alone and with the compiled kernels
+pytestmark = pytest.mark.usefixtures("conv_path")  # every test on NumPy alone, with the compiled kernels, with Winograd
 
 def out_size(n, k, s, p, d):
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
@@ -242,7 +242,8 @@ def test_no_second_derivative():
 
 def test_input_gradient_skipped_when_not_needed(monkeypatch, rng):
     calls = []
-    for owner, name in [(conv_module, "_col2im"), (conv_direct.Grid, "input_grad")]:  # both paths' dL/dx
+    for owner, name in [(conv_module, "_col2im"), (conv_direct.Grid, "input_grad"),   # every path's dL/dx
+                        (conv_winograd.Winograd, "input_grad")]:
         real = getattr(owner, name)
         monkeypatch.setattr(owner, name, lambda *a, real=real, **k: calls.append(1) or real(*a, **k))
     x = ns.tensor(rng.standard_normal((2, 1, 6, 6)))  # data: no gradient wanted

@@ -17,7 +17,7 @@ import nnscratch.nn as nn
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
-pytestmark = pytest.mark.usefixtures("kernel_path")  # NumPy alone and the compiled kernels, both against PyTorch
+pytestmark = pytest.mark.usefixtures("conv_path")  # NumPy alone, the compiled kernels, Winograd: against PyTorch
 
 def assert_close(ours, theirs, what, n):
     """Same shape, float32, and the values to the rounding of sums of ``n`` float32 products."""

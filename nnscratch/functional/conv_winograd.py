@@ -26,6 +26,7 @@ import numpy as np
 
 from ..backend import give_arrays, take_array
 from . import compiled
+from .conv_direct import _round_up
 
 _G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
 _GG = np.kron(_G, _G)  # (16, 9): U[4α + β] = Σ_{i, j} G[α, i] G[β, j] w[3i + j] = (G w Gᵀ)[α, β]
@@ -48,10 +49,6 @@ def winograd_for(geo, dtype):
 MIN_CHANNEL_RATIO = 20
 _LINE = 64  # bytes in a cache line
 _CHUNK_BYTES = 256 << 10  # of dM and V read per chunk of positions by the weight gradient
-
-
-def _round_up(n, k):
-    return -(-n // k) * k
 
 
 def _parts():

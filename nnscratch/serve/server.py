@@ -115,7 +115,9 @@ class Playground:
         config = uvicorn.Config(
             self.app, log_level="info" if not quiet else "warning", access_log=not quiet, lifespan="off",
             ws="none", server_header=False, backlog=self.limits.backlog, timeout_keep_alive=self.limits.keep_alive,
-            limit_concurrency=self.limits.max_connections, timeout_graceful_shutdown=GRACE,
+            # uvicorn counts the asking connection too, and refuses at >= its limit: + 1 serves
+            # max_connections at once (with the limit itself, the 4th of 4 could be refused)
+            limit_concurrency=self.limits.max_connections + 1, timeout_graceful_shutdown=GRACE,
             http=functools.partial(HeaderDeadline, header_timeout=self.limits.read_timeout))
         self.server = uvicorn.Server(config)
         self._stopped = threading.Event()

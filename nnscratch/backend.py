@@ -373,7 +373,7 @@ def park_blas_threads():
     After each product OpenBLAS keeps its workers spinning (about 0.1 s) in case another product
     follows; code that spreads its own work over the same cores then shares each core with a
     spinning thread and runs up to twice as slowly (measured: a 2 ms convolution kernel took 8 ms
-    right after a 0.07 ms product). So the compiled kernels (``functional.conv_direct``) call
+    right after a 0.07 ms product). So the compiled kernels (``functional.compiled.run``) call
     this first: OpenBLAS's ``blas_thread_shutdown_`` ends the workers, and the next product starts
     them again (about 0.05 ms). It is done only while this is the process's one Python thread,
     so that no product of another thread is running; with another BLAS than OpenBLAS it does nothing."""

@@ -7,6 +7,7 @@ The folders follow the package's layers: core (tensor, ops, autograd), nn, optim
 Helpers shared by several folders sit here: tolerance.py, browser.py, torchvision_standin/.
 """
 
+import contextlib
 import sys
 import zlib
 
@@ -24,31 +25,36 @@ def rng(request):
     return np.random.default_rng(seed)
 
 
-@pytest.fixture(params=["numpy", "compiled"])
-def kernel_path(request):
-    """Run the test on NumPy alone, then with the compiled kernels (``nnscratch.functional.compiled``;
-    that run is skipped where numba is not installed)."""
-    from nnscratch.functional import compiled
-    if request.param == "compiled" and not compiled.available():
+@contextlib.contextmanager
+def _on_path(path, monkeypatch):
+    """Ops on NumPy alone ("numpy"), with the compiled kernels ("compiled", skipped where numba is
+    not installed), or with those and Winograd's algorithm for every convolution it applies to
+    ("winograd": 3x3, stride 1; its threshold of channels set aside, so that small test layers take
+    it too)."""
+    from nnscratch.functional import compiled, conv_winograd
+    if path != "numpy" and not compiled.available():
         pytest.skip("numba is not installed: the compiled kernels cannot run")
-    previous = compiled.set_enabled(request.param == "compiled")
-    yield request.param
-    compiled.set_enabled(previous)
+    if path == "winograd":
+        monkeypatch.setattr(conv_winograd, "MIN_CHANNEL_RATIO", 0)
+    previous = compiled.set_enabled(path != "numpy")
+    try:
+        yield
+    finally:
+        compiled.set_enabled(previous)
+
+
+@pytest.fixture(params=["numpy", "compiled"])
+def kernel_path(request, monkeypatch):
+    """Run the test on NumPy alone, then with the compiled kernels (``nnscratch.functional.compiled``)."""
+    with _on_path(request.param, monkeypatch):
+        yield request.param
 
 
 @pytest.fixture(params=["numpy", "compiled", "winograd"])
 def conv_path(request, monkeypatch):
-    """``kernel_path`` for convolutions, with a third run: the compiled kernels with Winograd's
-    algorithm for every convolution it applies to (3x3, stride 1), its threshold of channels set
-    aside (``conv_winograd``), so that small test layers take it too."""
-    from nnscratch.functional import compiled, conv_winograd
-    if request.param != "numpy" and not compiled.available():
-        pytest.skip("numba is not installed: the compiled kernels cannot run")
-    if request.param == "winograd":
-        monkeypatch.setattr(conv_winograd, "MIN_CHANNEL_RATIO", 0)
-    previous = compiled.set_enabled(request.param != "numpy")
-    yield request.param
-    compiled.set_enabled(previous)
+    """``kernel_path`` for convolutions, with a third run on Winograd's algorithm (``conv_winograd``)."""
+    with _on_path(request.param, monkeypatch):
+        yield request.param
 
 
 def _away_from(x, points, margin):

@@ -223,6 +223,14 @@ def _correlate_tile(typingctx, g, x, shift, acc, q0, q1, r0, c, t0):
     return sig, codegen
 
 
+@njit(cache=True)
+def _share(count, parts, part):
+    """Part ``part`` of ``parts`` of range(count), as even as whole items allow: how the kernels
+    split channels, or blocks of positions, among their threads."""
+    per = -(-count // parts)
+    return range(part * per, min(count, (part + 1) * per))
+
+
 @njit(parallel=True, cache=True)
 def conv_grid(x, w, shift, b, y, Hs, Wr, top, left, width, scratch):
     """y[n, r, i, j] = out[r, n·Hs·Wr + (top + i)·Wr + left + j], the images read off the grid
@@ -235,11 +243,11 @@ def conv_grid(x, w, shift, b, y, Hs, Wr, top, left, width, scratch):
     parts, R, chunk = scratch.shape
     N, O, h, wd = y.shape
     block = VECTORS * (VECTOR_BYTES // x.itemsize)
-    per_part = -(-(width // block) // parts) * block
     for p in prange(parts):
         out = scratch[p]
-        end = min(width, (p + 1) * per_part)
-        for q0 in range(p * per_part, end, chunk):
+        blocks = _share(width // block, parts, p)
+        end = blocks.stop * block
+        for q0 in range(blocks.start * block, end, chunk):
             q1 = min(end, q0 + chunk)
             for q in range(q0, q1, block):
                 for r0 in range(0, R, ROWS):
@@ -262,12 +270,11 @@ def correlate_grid(g, x, shift, acc, n, chunk):
     parts, R, C, T = acc.shape[0], acc.shape[1], acc.shape[2], acc.shape[3]
     acc[...] = 0
     lanes = VECTOR_BYTES // g.itemsize
-    per_part = -(-n // parts)
-    per_part += (-per_part) % lanes
     for p in prange(parts):
         a = acc[p]
-        end = min(n, (p + 1) * per_part)
-        for start in range(p * per_part, end, chunk):
+        vectors = _share(n // lanes, parts, p)
+        end = vectors.stop * lanes
+        for start in range(vectors.start * lanes, end, chunk):
             stop = min(end, start + chunk)
             for r0 in range(0, R, G_ROWS):
                 for c in range(C):
@@ -372,13 +379,6 @@ _input_adjoint_map = _vector_map(np.kron(_BT, _BT).T, accumulate=True)   # dV (1
 @njit(cache=True)
 def _round_up(n, k):
     return -(-n // k) * k
-
-
-@njit(cache=True)
-def _share(count, parts, part):
-    """The range of channels of part ``part`` of ``parts``."""
-    per = -(-count // parts)
-    return range(part * per, min(count, (part + 1) * per))
 
 
 @njit(cache=True)

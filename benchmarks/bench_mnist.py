@@ -107,8 +107,6 @@ def peak_rss_mb():
 def run_nnscratch(w, queue):
     import nnscratch.functional as F
     from nnscratch import optim
-    from nnscratch.backend import keep_freed_memory
-    keep_freed_memory()  # as the nnscratch command does (a process-wide malloc setting, so not at import)
     from nnscratch.data import DataLoader, TensorDataset
     from nnscratch.train import evaluate, fit
     (x, t), (x_test, t_test) = dataset(w)

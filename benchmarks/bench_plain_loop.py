@@ -22,13 +22,12 @@ compiled kernels when numba is installed; NNSCRATCH_COMPILED=0 for NumPy alone).
 turns, with a pause before each switch; reported: ms per step, the best mean over the repeats,
 the ratio nnscratch / PyTorch (below 1: nnscratch is faster) as the median over the repeats of
 the ratio of the two runs made one after the other, its range, and each process's peak resident
-memory (VmHWM). nnscratch's process calls ``keep_freed_memory()`` first, as ``fit`` and the
-nnscratch command do (BENCH_MALLOC_TUNING=0: not).
+memory (VmHWM). nnscratch's process is a user's script: malloc's settings change at the first
+backward() (``backend.keep_freed_memory``; NNSCRATCH_MALLOC_TUNING=0: never).
 """
 
 import argparse
 import multiprocessing as mp
-import os
 import time
 
 import numpy as np
@@ -86,9 +85,6 @@ def side(name, which, conn):
     time the parent asks, and finally report the process's peak resident memory (VmHWM)."""
     model, x, t = build(name)
     if which == "nnscratch":
-        if os.environ.get("BENCH_MALLOC_TUNING", "1") == "1":
-            from nnscratch.backend import keep_freed_memory
-            keep_freed_memory()  # as the nnscratch command and fit do (BENCH_MALLOC_TUNING=0: as imported)
         step = nnscratch_training_step(model, x, t)
     else:
         from nnscratch.functional import compiled

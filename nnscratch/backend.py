@@ -391,7 +391,7 @@ def park_blas_threads():
             shutdown()
 
 
-malloc_tuned = False  # whether keep_freed_memory() has changed malloc's settings in this process
+malloc_tuned = None  # None until keep_freed_memory() is first called, then whether malloc's settings changed
 
 
 def keep_freed_memory():
@@ -400,15 +400,22 @@ def keep_freed_memory():
     Otherwise each large NumPy temporary (activations, gradients, a convolution's im2col matrix:
     megabytes per layer) is unmapped when freed and page-faulted in again at the next step, which
     made such steps up to 10x slower here (measured: 2.1 ms vs 0.21 ms for two elementwise ops on
-    a 5 MB array; see docs/performance.md for whole training runs).
+    a 5 MB array) and a DeepConvNet training step 1.4 times slower
+    (``benchmarks/bench_plain_loop.py``, docs/performance.md).
 
-    This changes malloc for the whole process, so importing nnscratch never does it: the
-    ``nnscratch`` command calls it (its process is nnscratch's own), so does ``fit`` (a program that
-    trains), a hand-written training loop may call it, and ``NNSCRATCH_MALLOC_TUNING=1`` does it at import. ``NNSCRATCH_MALLOC_TUNING=0``
-    turns it off everywhere. Linux with glibc only; returns whether the settings are in effect."""
+    The setting is process-wide, so importing nnscratch leaves malloc alone: the first
+    ``backward()`` of a process calls this (the process trains: every later step gains), and so
+    does the ``nnscratch`` command (its process is nnscratch's own). ``NNSCRATCH_MALLOC_TUNING=1``
+    does it at import, ``NNSCRATCH_MALLOC_TUNING=0`` never. The peak memory is the same; what is
+    freed stays in the process for the next step. Linux with glibc only; asked once, it returns
+    whether the settings are in effect."""
     global malloc_tuned
-    if malloc_tuned:
-        return True
+    if malloc_tuned is None:
+        malloc_tuned = _set_malloc_thresholds()
+    return malloc_tuned
+
+
+def _set_malloc_thresholds():
     if os.environ.get("NNSCRATCH_MALLOC_TUNING") == "0" or not sys.platform.startswith("linux"):
         return False
     try:
@@ -416,8 +423,7 @@ def keep_freed_memory():
     except OSError:  # not glibc (e.g. musl)
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3
-    malloc_tuned = bool(libc.mallopt(m_mmap_threshold, 256 * 2**20) and libc.mallopt(m_trim_threshold, 2**30))
-    return malloc_tuned
+    return bool(libc.mallopt(m_mmap_threshold, 256 * 2**20) and libc.mallopt(m_trim_threshold, 2**30))
 
 
 if os.environ.get("NNSCRATCH_MALLOC_TUNING") == "1":

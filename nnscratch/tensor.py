@@ -667,6 +667,7 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None
     With ``inputs`` given, the gradients of those tensors are returned instead of being stored
     in ``.grad``.
     """
+    backend.keep_freed_memory()  # the process trains: let malloc keep freed arrays for the next step
     wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
     found = [None] * (0 if inputs is None else len(inputs))
 

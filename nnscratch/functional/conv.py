@@ -48,7 +48,7 @@ there are (C x O) @ (O x N·Hp·Wp), so the full Wᵀ @ dL/dy matrix is never st
 
 Memory: ``col`` is large (45 MB for 16 channels, 3x3, 28x28, batch 100) and is made afresh at
 every step. That is cheap only when malloc keeps freed memory in the process
-(``nnscratch.backend.keep_freed_memory()``, which the ``nnscratch`` command calls); without it each
+(``nnscratch.backend.keep_freed_memory()``, done at the first backward()); without it each
 new ``col`` is page-faulted in again, measured 27 ms instead of 16 ms for that layer's step.
 """
 

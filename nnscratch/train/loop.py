@@ -260,9 +260,7 @@ class Trainer:
             getattr(callback, hook)(self, *args)
 
     def run(self):
-        """Train from epoch ``initial_epoch + 1`` to ``epochs``; returns the History. A program
-        that trains lets malloc keep freed memory for the next step (``backend.keep_freed_memory``)."""
-        backend.keep_freed_memory()
+        """Train from epoch ``initial_epoch + 1`` to ``epochs``; returns the History."""
         if self.seed is not None:  # each rank its own dropout masks and augmentations; rank 0 as one process
             backend.manual_seed(self.seed if self.comm is None or self.comm.rank == 0 else [self.seed, self.comm.rank])
         if self.resume_from is not None:

@@ -77,8 +77,10 @@ def run(name, *args):
 PARALLEL_MIN = 1 << 17
 
 
-def _applies(*arrays):
-    return (arrays[0].size >= PARALLEL_MIN and kernels() is not None  # (small arrays never load numba)
+def _applies(*arrays, size=None):
+    """Whether a kernel takes these arrays, for ``size`` elements of work (default: the first array's)."""
+    return ((arrays[0].size if size is None else size) >= PARALLEL_MIN
+            and kernels() is not None  # (small arrays never load numba)
             and all(a.dtype == arrays[0].dtype and a.dtype in (np.float32, np.float64) and a.flags.c_contiguous
                     for a in arrays))
 
@@ -122,7 +124,8 @@ def max_pool_2x2(x, geom, index_dtype):
 def max_pool_scatter(g, index, geom):
     """The backward of max pooling with windows side by side: g at each window's maximum (``index``,
     row-major within the window), 0 elsewhere, in the input's shape."""
-    if not (_applies(g) and _side_by_side(geom)):
+    gx_size = int(np.prod(geom.shape))   # the work: every element of gx is written
+    if not (_applies(g, size=gx_size) and _side_by_side(geom)):
         return None
     rows, cols = geom.rows, geom.cols
     gx = np.empty(geom.shape, g.dtype)

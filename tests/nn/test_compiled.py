@@ -192,6 +192,17 @@ def test_relu_compiled_equals_numpy(rng, ran, low_threshold):
     assert np.isnan(compiled_path[0][0]) and compiled_path[0][1] == 0
 
 
+def test_max_pool_backward_runs_compiled_by_the_input_size(rng, ran):
+    """The scatter writes every input element, so the input's size (not the pooled gradient's, 4
+    times smaller) decides whether threads pay: LeNet-5's first pooling, (100, 6, 28, 28)."""
+    x = rng.standard_normal((100, 6, 28, 28)).astype(np.float32)
+    assert x.size // 4 < compiled.PARALLEL_MIN <= x.size
+    numpy_path, compiled_path = both_paths(lambda x: F.max_pool2d(x, 2), x)
+    assert {"max_pool_2x2", "max_pool_scatter"} <= set(ran)
+    for a, b in zip(compiled_path, numpy_path):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("kernel, shape", [(2, (6, 8, 29, 30)), (3, (4, 16, 25, 27)), ((2, 3), (5, 9, 20, 31))])
 def test_max_pool_compiled_equals_numpy(rng, ran, low_threshold, kernel, shape):
     x = rng.integers(-3, 3, shape).astype(np.float32)   # many ties: the first maximum gets the gradient

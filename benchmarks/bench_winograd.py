@@ -8,7 +8,7 @@ DeepConvNet's, the PyTorch-tutorial CNN's (padding 0 there) and VGG-like layers.
 training pass of the layer's kernels: the input's transform (or grid), the forward pass, dL/dy's
 transform (or grid), the input gradient and the weight gradient, timed on both paths in turn in
 one process (the best over the repeats); reported in ms with the ratio Winograd / direct (below 1:
-Winograd is faster), the planes' size, and whether ``winograd_for`` takes Winograd for the layer.
+Winograd is faster) and whether ``winograd_for`` takes Winograd for the layer.
 Needs numba (``pip install "nnscratch[fast]"``).
 """
 
@@ -61,7 +61,7 @@ def main():
         raise SystemExit("the compiled kernels are off or numba is not installed (pip install \"nnscratch[fast]\")")
     keep_freed_memory()
     rng = np.random.default_rng(0)
-    print("%-18s %10s %10s %7s %10s %6s" % ("layer N,C,O,H:pad", "direct ms", "winograd", "ratio", "planes MB", "taken"))
+    print("%-18s %10s %10s %7s %6s" % ("layer N,C,O,H:pad", "direct ms", "winograd", "ratio", "taken"))
     for layer in args.layers:
         sizes, _, pad = layer.partition(":")
         N, C, O, H = (int(v) for v in sizes.split(","))
@@ -74,10 +74,8 @@ def main():
         winograd = conv_winograd.Winograd(geo, np.float32)
         direct, wino = best_of([one_pass(conv_direct.Grid(geo, np.float32), x, w, b, gy),
                                 one_pass(winograd, x, w, b, gy)], args.repeats)
-        planes = 16 * max(C, O) * winograd.L * 4 / 2 ** 20
         taken = conv_winograd.winograd_for(geo, np.float32) is not None
-        print("%-18s %10.2f %10.2f %6.2fx %10.1f %6s" % (layer, direct * 1e3, wino * 1e3, wino / direct, planes,
-                                                         "yes" if taken else "no"))
+        print("%-18s %10.2f %10.2f %6.2fx %6s" % (layer, direct * 1e3, wino * 1e3, wino / direct, "yes" if taken else "no"))
 
 
 if __name__ == "__main__":

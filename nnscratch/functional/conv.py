@@ -230,7 +230,7 @@ class Conv2d(Function):
         if self.grid is not None:  # compiled: Winograd's algorithm or the direct convolution
             x_grid = self.grid.image(x)
             y = self.grid.forward(x_grid, w, b)
-            if is_grad_enabled() and self.needs_input_grad[1] and self.grid.keep_image:
+            if is_grad_enabled() and self.needs_input_grad[1]:
                 self.x_grid = x_grid  # reused by the weight gradient, given back in release()
             else:
                 give_arrays(x_grid)
@@ -247,12 +247,8 @@ class Conv2d(Function):
         if self.grid is not None:
             gb = np.empty(gy.shape[1], gy.dtype) if len(need) == 3 and need[2] else None
             g = self.grid.gradient(gy, sums=gb)
-            if need[1] and self.grid.keep_image:
+            if need[1]:
                 gw = self.grid.weight_grad(g, self.x_grid)
-            elif need[1]:  # transformed again rather than kept
-                image = self.grid.image(self.inputs[0].data)
-                gw = self.grid.weight_grad(g, image)
-                give_arrays(image)
             gx = self.grid.input_grad(g, w) if need[0] else None
             give_arrays(g)
         else:

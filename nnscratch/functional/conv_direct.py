@@ -57,8 +57,6 @@ class Grid:
     fresh pages faulted in): whoever is done with one of ``image`` or ``gradient`` gives it back
     with ``backend.give_arrays``."""
 
-    keep_image = True  # x_grid (input-sized) is kept from the forward pass for the weight gradient
-
     def __init__(self, geo, dtype):
         k = compiled.kernels()
         self.geo, self.dtype = geo, np.dtype(dtype)

@@ -18,6 +18,11 @@ steps transposed:
     dM[k] = (A dY Aᵀ)[k],   dU[k] = dM[k] @ V[k]ᵀ,   dV[k] = U[k]ᵀ @ dM[k],
     dL/dw = Gᵀ dU G,   dL/dx = Σ over the tiles of B dV Bᵀ placed on its patch.
 
+The three steps run fused, a chunk of tiles at a time (``numba_kernels.winograd_forward`` and its
+partners for the two gradients): a chunk's V and M are made, multiplied and transformed back while
+they are in the core's cache, and only the images go through memory, batch innermost (the
+transforms then add vectors of images).
+
 The transforms add and subtract a few numbers per value; float32 results differ from the direct
 sum's by a few rounding errors more.
 """
@@ -37,8 +42,8 @@ def winograd_for(geo, dtype):
     It applies with the compiled kernels on, to a 3x3 kernel, stride 1, no dilation, one group,
     float32 or float64. It pays with channels enough: per output pixel the products save work in
     proportion to C·O, the transforms cost in proportion to C + O; measured
-    (``benchmarks/bench_winograd.py``), it pays from C·O / (C + O) >= MIN_CHANNEL_RATIO (32 in and
-    64 out, say: 21.3) and not below (32 and 32: 16, even)."""
+    (``benchmarks/bench_winograd.py``), it pays from C·O / (C + O) >= MIN_CHANNEL_RATIO (16 in and
+    32 out, say: 10.7) and not below (16 and 16: 8)."""
     if ((geo.kh, geo.kw, geo.sh, geo.sw, geo.dh, geo.dw, geo.g) == (3, 3, 1, 1, 1, 1, 1)
             and geo.C * geo.O >= MIN_CHANNEL_RATIO * (geo.C + geo.O)
             and np.dtype(dtype) in (np.float32, np.float64) and compiled.kernels() is not None):
@@ -46,96 +51,86 @@ def winograd_for(geo, dtype):
     return None
 
 
-MIN_CHANNEL_RATIO = 20
-_LINE = 64  # bytes in a cache line
-_CHUNK_BYTES = 256 << 10  # of dM and V read per chunk of positions by the weight gradient
+MIN_CHANNEL_RATIO = 10
+_CHUNK_BYTES = 512 << 10  # of a chunk's planes (V and M): the transforms' and products' working set, in L2
 
 
 def _parts():
-    """The kernels split the channels among this many threads."""
+    """The kernels split the rows of tiles among this many threads."""
     return compiled.kernels().get_num_threads()
 
 
 class Winograd:
     """The tiles of a convolution ``geo`` (a ``conv._Geometry``): th x tw tiles of 2x2 outputs per
-    image, tile p = (i·tw + j)·N + n, and the planes that hold a transformed image: 16 planes, one
-    per element (α, β) of the 4x4 products, each a row of L per channel (``_planes``)."""
-
-    keep_image = False  # V is 4 times the input: transformed again for the weight gradient, not kept
+    image. The images go to the kernels batch innermost, (channels, rows, columns, Nv) with Nv
+    the batch rounded up to the lanes (``image``, ``gradient``)."""
 
     def __init__(self, geo, dtype):
         k = compiled.kernels()
         self.geo, self.dtype = geo, np.dtype(dtype)
         self.th, self.tw = -(-geo.OH // 2), -(-geo.OW // 2)
-        self.width = _round_up(self.th * self.tw * geo.N, k.VECTORS * k.lanes(dtype))   # tiles computed
-        self.line = _LINE // self.dtype.itemsize
-        # a row is one cache line longer than the tiles computed (an even number of lines): room
-        # for the last tile's vector to run over, and rows an odd number of lines long, since rows
-        # (or planes) a multiple of 4 KiB apart fall on the same cache sets and evict each other
-        self.L = self.width + self.line
+        self.Nv = _round_up(geo.N, k.lanes(dtype))
+        self.block = k.VECTORS * k.lanes(dtype)
 
-    def _planes(self, rows):
-        """Room for 16 planes of ``rows`` rows of L (from the array pool), each plane one or two
-        cache lines longer than its rows, so that planes start an odd number of lines apart."""
-        gap = self.line if rows * (self.L // self.line) % 2 == 0 else 2 * self.line
-        return take_array((16, rows * self.L + gap), self.dtype)
+    def _chunk(self, rows):
+        """Tiles per chunk, for 16 planes of ``rows`` rows in all (the input's and the output's):
+        about _CHUNK_BYTES of them, a whole number of register tiles, at most a row of tiles."""
+        tiles = _CHUNK_BYTES // (16 * rows * self.dtype.itemsize)
+        return min(max(self.block, tiles // self.block * self.block), _round_up(self.tw * self.Nv, self.block))
+
+    def _pack(self, x, channels, rows, cols, top, left, sums=None):
+        xb = take_array((channels, rows, cols, self.Nv), self.dtype)
+        sums = np.empty(0, self.dtype) if sums is None else sums
+        compiled.run("winograd_pack", x, xb, top, left, sums)
+        return xb
 
     def image(self, x):
-        """V: the input transform of x (N, C, H, W) on 16 planes of C rows."""
-        v = self._planes(x.shape[1])
-        compiled.run("winograd_input", x, v, self.L, self.geo.pt, self.geo.pl, self.th, self.tw, _parts())
-        return v
-
-    def _products(self, u, v, rows):
-        """M[k] = u[k]ᵀ @ V[k] on 16 planes of ``rows`` rows (rounded up to the kernels' ROWS), for
-        u (16, C, rows) and V on planes of C rows."""
-        padded = _round_up(rows, compiled.kernels().ROWS)
-        u_padded = np.zeros((16, u.shape[1], padded), self.dtype)
-        u_padded[:, :, :rows] = u
-        m = self._planes(padded)
-        compiled.run("winograd_products", u_padded, v, m, self.L, self.width)
-        return m
-
-    def _weights(self, w):
-        """U (16, C, O): G w[o, c] Gᵀ per channel pair, element (α, β) at 4α + β."""
-        u = w.reshape(-1, 9) @ _GG.T.astype(self.dtype)                    # (O·C, 16)
-        return u.reshape(w.shape[0], w.shape[1], 16).transpose(2, 1, 0)
-
-    def forward(self, v, w, b):
-        """y (N, O, OH, OW) for V = ``image(x)``, w (O, C, 3, 3) and b (O,) or None."""
-        geo = self.geo
-        m = self._products(self._weights(w), v, geo.O)
-        y = np.empty((geo.N, geo.O, geo.OH, geo.OW), self.dtype)
-        bias = np.zeros(geo.O, self.dtype) if b is None else b
-        compiled.run("winograd_output", m, self.L, y, bias, self.th, self.tw, _parts())
-        give_arrays(m)
-        return y
+        """x (N, C, H, W) batch innermost and zero-padded: (C, 2·th + 2, 2·tw + 2, Nv)."""
+        return self._pack(x, x.shape[1], 2 * self.th + 2, 2 * self.tw + 2, self.geo.pt, self.geo.pl)
 
     def gradient(self, gy, sums=None):
-        """dM on 16 planes of O rows (room for O rounded up to the kernels' G_ROWS) for dL/dy
-        (N, O, OH, OW); sums (O,) receives Σ dL/dy[:, o]."""
-        dm = self._planes(_round_up(gy.shape[1], compiled.kernels().G_ROWS))
-        sums = np.empty(gy.shape[1], self.dtype) if sums is None else sums
-        compiled.run("winograd_output_adjoint", gy, dm, self.L, self.th, self.tw, sums, _parts())
-        return dm
+        """dL/dy (N, O, OH, OW) batch innermost, zero beyond its edge: (O, 2·th, 2·tw, Nv); ``sums``
+        (O,), if given, receives Σ dL/dy[:, o] (the bias gradient)."""
+        return self._pack(gy, gy.shape[1], 2 * self.th, 2 * self.tw, 0, 0, sums)
 
-    def input_grad(self, dm, w):
-        """dL/dx (N, C, H, W) for dM = ``gradient(dL/dy)``."""
-        geo = self.geo
-        dv = self._products(self._weights(w).transpose(0, 2, 1), dm, geo.C)
-        gx = np.empty((geo.N, geo.C, geo.H, geo.W), self.dtype)
-        compiled.run("winograd_input_adjoint", dv, self.L, gx, geo.pt, geo.pl, self.th, self.tw, _parts())
-        give_arrays(dv)
-        return gx
+    def _unpack(self, xb, shape, top, left, shift):
+        out = np.empty(shape, self.dtype)
+        compiled.run("winograd_unpack", xb, out, top, left, shift)
+        give_arrays(xb)
+        return out
 
-    def weight_grad(self, dm, v):
-        """dL/dw (O, C, 3, 3) = Gᵀ dU G, dU[k] = dM[k] @ V[k]ᵀ, for dM = ``gradient(dL/dy)``."""
-        k, geo, L = compiled.kernels(), self.geo, self.L
+    def _weights(self, w, rows):
+        """U (16, C, rows): G w[o, c] Gᵀ per channel pair, element (α, β) at 4α + β, the columns
+        o >= O zero (``rows`` a multiple of the kernels' ROWS)."""
+        u = np.zeros((16, w.shape[1], rows), self.dtype)
+        u[:, :, :w.shape[0]] = (w.reshape(-1, 9) @ _GG.T.astype(self.dtype)).reshape(w.shape[0], w.shape[1], 16).T
+        return u
+
+    def forward(self, xb, w, b):
+        """y (N, O, OH, OW) for xb = ``image(x)``, w (O, C, 3, 3) and b (O,) or None."""
+        geo, k = self.geo, compiled.kernels()
+        u = self._weights(w, _round_up(geo.O, k.ROWS))
+        yb = take_array((geo.O, 2 * self.th, 2 * self.tw, self.Nv), self.dtype)
+        compiled.run("winograd_forward", xb, u, yb, self._chunk(geo.C + u.shape[2]), _parts())
+        bias = np.zeros(geo.O, self.dtype) if b is None else b
+        return self._unpack(yb, (geo.N, geo.O, geo.OH, geo.OW), 0, 0, bias)
+
+    def input_grad(self, gyb, w):
+        """dL/dx (N, C, H, W) for gyb = ``gradient(dL/dy)``."""
+        geo, k = self.geo, compiled.kernels()
+        ut = self._weights(w.transpose(1, 0, 2, 3), _round_up(geo.C, k.ROWS))      # (16, O, C rounded up)
+        gxb = take_array((geo.C, 2 * self.th + 2, 2 * self.tw + 2, self.Nv), self.dtype)
+        parts = max(1, min(_parts(), self.th // 2))   # each part two rows of tiles at least
+        compiled.run("winograd_input_grad", gyb, ut, gxb, self._chunk(geo.O + ut.shape[2]), parts)
+        return self._unpack(gxb, (geo.N, geo.C, geo.H, geo.W), geo.pt, geo.pl, np.zeros(geo.C, self.dtype))
+
+    def weight_grad(self, gyb, xb):
+        """dL/dw (O, C, 3, 3) = Gᵀ dU G, dU[k] = dM[k] @ V[k]ᵀ, for gyb = ``gradient(dL/dy)`` and
+        xb = ``image(x)``. The sums run over whole rows of tiles (long sums pay for the tiles'
+        final additions)."""
+        k, geo = compiled.kernels(), self.geo
         R, T = _round_up(geo.O, k.G_ROWS), _round_up(geo.C, k.TAPS)
-        shift = np.zeros(T, np.int64)
-        shift[:geo.C] = np.arange(geo.C) * L        # tap t reads row t of V[k]
-        acc = np.empty((16, R, 1, T), self.dtype)
-        chunk = max(k.lanes(self.dtype), _round_up(_CHUNK_BYTES // (self.dtype.itemsize * (R + geo.C)), k.lanes(self.dtype)))
-        compiled.run("winograd_correlate", dm, v, L, self.width, shift, acc, chunk)
-        du = acc[:, :geo.O, 0, :geo.C].transpose(1, 2, 0)                   # (O, C, 16)
+        acc = np.empty((_parts(), 16, R, 1, T), self.dtype)
+        compiled.run("winograd_weight_grad", gyb, xb, acc, _round_up(self.tw * self.Nv, self.block), _parts())
+        du = acc.sum(axis=0)[:, :geo.O, 0, :geo.C].transpose(1, 2, 0)                   # (O, C, 16)
         return (du.reshape(-1, 16) @ _GG.astype(self.dtype)).reshape(geo.O, geo.C, 3, 3)

@@ -311,16 +311,17 @@ def to_grid(x, grid, offset, Hs, Wr, top, left, sums):
 
 
 # ----------------------------------------------------------------------------- Winograd F(2x2, 3x3)
-# For ``conv_winograd``. Tile p = (i·tw + j)·N + n (the batch innermost, so that each transform is
-# the same few additions over a vector of images) covers outputs 2i, 2i + 1 x 2j, 2j + 1 of image
-# n, computed from the 4x4 patch d at padded rows 2i.., columns 2j..:
+# For ``conv_winograd``. Images lie batch innermost and zero-padded, (C, Hb, Wb, Nv) with Nv = N
+# rounded up to the lanes (``winograd_pack``), so that each transform is the same few additions
+# over a vector of images. Tile (i, j) of image n covers outputs 2i, 2i + 1 x 2j, 2j + 1, computed
+# from the 4x4 patch d at padded rows 2i.., columns 2j..:
 #     V = Bᵀ d B,  Y = Aᵀ M A,  Bᵀ = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
 #     Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]].
-# Planes: element (α, β) of V (or M) for channel c and tile p is planes[4α + β, c·L + p], L the row
-# length (``conv_winograd.Winograd``). The backward passes are the same maps transposed. Each kernel
-# splits the channels into parts, one per thread, each with its own scratch: a channel's images,
-# zero-padded, batch innermost ((Hb, Wb, Nv): Hb = 2·th + 2, Wb = 2·tw + 2, Nv = N rounded up to
-# the lanes).
+# The kernels split the rows of tiles (i) among the threads and take each row in chunks of tiles
+# t = j·Nv + n, start <= t < stop: a chunk's transforms and products stay in the thread's cache,
+# on 16 planes (one per element (α, β) of the 4x4 products, ``_plane_length``): element (α, β) of
+# tile t for channel c is planes[4α + β, c·row + t - start]. The backward passes are the same maps
+# transposed.
 
 _BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])
 _AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]])
@@ -401,118 +402,187 @@ def _batch_outer(planes, out, shift):
                 out[n, h, w] = planes[h, w, n] + shift
 
 
-@njit(parallel=True, cache=True)
-def winograd_input(x, v, L, top, left, th, tw, parts):
-    """v[4α + β, c·L + p] = (Bᵀ d B)[α, β] for the patch d of tile p of x (N, C, H, W), padded by
-    top rows and left columns (zeros); the rest of each row of L (from th·tw·N) is zeroed. L must
-    exceed th·tw·N by the lanes (the last tile's vector runs over)."""
+@njit(parallel=True, cache=True, fastmath=True)
+def winograd_pack(x, xb, top, left, sums):
+    """xb[c, top + h, left + w, n] = x[n, c, h, w] and zero elsewhere: x (N, C, H, W) batch
+    innermost and padded. When sums has C entries, also sums[c] = Σ x[:, c] (a bias gradient)."""
     N, C, H, W = x.shape
-    Hb, Wb, P = 2 * th + 2, 2 * tw + 2, th * tw * N
-    Nv = _round_up(N, VECTOR_BYTES // x.itemsize)
-    stride = v.shape[1]
-    for part in prange(parts):
-        pad = np.zeros((Hb, Wb, Nv), x.dtype)
-        for c in _share(C, parts, part):
-            _batch_inner(x[:, c], pad[top:top + H, left:left + W])
-            for i in range(th):
-                for j in range(tw):
-                    _input_map(pad, (2 * i * Wb + 2 * j) * Nv, Wb * Nv, Nv,
-                               v, c * L + (i * tw + j) * N, 4 * stride, stride, Nv)
-            v[:, c * L + P:(c + 1) * L] = 0
-
-
-@njit(parallel=True, cache=True)
-def winograd_products(u, v, m, L, width):
-    """m[k, r·L + p] = Σ_c u[k, c, r] · v[k, c·L + p] for the 16 planes k and p < width; r runs
-    over u.shape[2], a multiple of ROWS; width is a multiple of VECTORS · lanes."""
-    K, C, R = u.shape
-    block = VECTORS * (VECTOR_BYTES // v.itemsize)
-    blocks = width // block
-    for kq in prange(K * blocks):
-        k, q = kq // blocks, (kq % blocks) * block
-        x, out = v[k, :C * L].reshape(C, L), m[k, :R * L].reshape(R, L)
-        for r0 in range(0, R, ROWS):
-            _product_tile(x, u[k], out, q, r0)
-
-
-@njit(parallel=True, cache=True)
-def winograd_correlate(g, v, L, width, shift, acc, chunk):
-    """acc[k, r, 0, t] = Σ_{p < width} g[k, r·L + p] · v[k, p + shift[t]] for the 16 planes k: with
-    shift[t] = t·L, dU[k] = dM[k] @ V[k]ᵀ. R = acc.shape[1] and T = acc.shape[3] are multiples of
-    G_ROWS and TAPS; the positions are taken ``chunk`` at a time (kept in the cache while every
-    (r, t) tile reads them)."""
-    K, R, _, T = acc.shape
-    for k in prange(K):
-        a = acc[k]
-        a[...] = 0
-        gk, vk = g[k, :R * L].reshape(R, L), v[k:k + 1]
-        for start in range(0, width, chunk):
-            stop = min(width, start + chunk)
-            for r0 in range(0, R, G_ROWS):
-                for t0 in range(0, T, TAPS):
-                    _correlate_tile(gk, vk, shift, a, start, stop, r0, 0, t0)
-
-
-@njit(parallel=True, cache=True)
-def winograd_output(m, L, y, bias, th, tw, parts):
-    """y[n, o, 2i + a, 2j + b] = (Aᵀ M A)[a, b] + bias[o] with M[α, β] = m[4α + β, o·L + p] of tile
-    p (the rows and columns y has)."""
-    N, O, OH, OW = y.shape
-    Nv = _round_up(N, VECTOR_BYTES // y.itemsize)
-    stride = m.shape[1]
-    for part in prange(parts):
-        out = np.empty((2 * th, 2 * tw, Nv), y.dtype)
-        for o in _share(O, parts, part):
-            for i in range(th):
-                for j in range(tw):
-                    _output_map(m, o * L + (i * tw + j) * N, 4 * stride, stride,
-                                out, (2 * i * 2 * tw + 2 * j) * Nv, 2 * tw * Nv, Nv, Nv)
-            _batch_outer(out[:OH, :OW], y[:, o], bias[o])
-
-
-@njit(parallel=True, cache=True)
-def winograd_output_adjoint(g, dm, L, th, tw, sums, parts):
-    """The transpose of ``winograd_output``: dm[4α + β, o·L + p] = (A G Aᵀ)[α, β] for the 2x2 block
-    G of g (N, O, OH, OW) at tile p (zero beyond g's edge); the rest of each row of L is zeroed.
-    Also sums[o] = Σ g[:, o] (the bias gradient)."""
-    N, O, OH, OW = g.shape
-    P = th * tw * N
-    Nv = _round_up(N, VECTOR_BYTES // g.itemsize)
-    stride = dm.shape[1]
-    for part in prange(parts):
-        gb = np.zeros((2 * th, 2 * tw, Nv), g.dtype)
-        for o in _share(O, parts, part):
-            _batch_inner(g[:, o], gb[:OH, :OW])
+    for c in prange(C):
+        xb[c] = 0
+        _batch_inner(x[:, c], xb[c, top:top + H, left:left + W])
+        if sums.shape[0] == C:
             s = 0.0
             for n in range(N):
-                for h in range(OH):
-                    for w in range(OW):
-                        s += g[n, o, h, w]
-            sums[o] = s
-            for i in range(th):
-                for j in range(tw):
-                    _output_adjoint_map(gb, (2 * i * 2 * tw + 2 * j) * Nv, 2 * tw * Nv, Nv,
-                                        dm, o * L + (i * tw + j) * N, 4 * stride, stride, Nv)
-            dm[:, o * L + P:(o + 1) * L] = 0
+                for h in range(H):
+                    for w in range(W):
+                        s += x[n, c, h, w]
+            sums[c] = s
 
 
 @njit(parallel=True, cache=True)
-def winograd_input_adjoint(dv, L, gx, top, left, th, tw, parts):
-    """The transpose of ``winograd_input``: gx (N, C, H, W) = Σ over the tiles of B dV Bᵀ added
-    onto its patch, dV[α, β] = dv[4α + β, c·L + p] (what falls on the padding is dropped)."""
-    N, C, H, W = gx.shape
-    Hb, Wb = 2 * th + 2, 2 * tw + 2
-    Nv = _round_up(N, VECTOR_BYTES // gx.itemsize)
-    stride = dv.shape[1]
+def winograd_unpack(xb, x, top, left, shift):
+    """x[n, c, h, w] = xb[c, top + h, left + w, n] + shift[c]: the inverse of ``winograd_pack``."""
+    N, C, H, W = x.shape
+    for c in prange(C):
+        _batch_outer(xb[c, top:top + H, left:left + W], x[:, c], shift[c])
+
+
+@njit(cache=True)
+def _plane_length(rows, row, line):
+    """Room for ``rows`` rows of ``row`` values and a gap of one or two cache lines, so that the 16
+    planes start an odd number of lines apart: planes a multiple of 4 KiB apart would fall on the
+    same cache sets and evict each other (rows are an odd number of lines long for the same reason)."""
+    n = rows * row
+    return n + (line if (n // line) % 2 == 0 else 2 * line)
+
+
+@njit(cache=True)
+def _chunk_in(xb, c, i, start, stop, v, plane, row):
+    """V = Bᵀ d B of channel c for the tiles start <= t < stop of tile row i, onto the planes v."""
+    _, Hb, Wb, Nv = xb.shape
+    t = start
+    while t < stop:  # a run of tiles at one position j: consecutive images
+        j, n = t // Nv, t % Nv
+        run = min(Nv - n, stop - t)
+        _input_map(xb, ((c * Hb + 2 * i) * Wb + 2 * j) * Nv + n, Wb * Nv, Nv,
+                   v, c * row + t - start, 4 * plane, plane, run)
+        t += run
+
+
+@njit(cache=True)
+def _chunk_out(m, plane, row, o, i, start, stop, yb):
+    """Y = Aᵀ M A of output channel o from the planes m, into yb (O, 2·th, 2·tw, Nv)."""
+    _, H2, W2, Nv = yb.shape
+    t = start
+    while t < stop:
+        j, n = t // Nv, t % Nv
+        run = min(Nv - n, stop - t)
+        _output_map(m, o * row + t - start, 4 * plane, plane,
+                    yb, ((o * H2 + 2 * i) * W2 + 2 * j) * Nv + n, W2 * Nv, Nv, run)
+        t += run
+
+
+@njit(cache=True)
+def _chunk_out_adjoint(gyb, o, i, start, stop, dm, plane, row):
+    """dM = A G Aᵀ of output channel o for the 2x2 blocks G of gyb, onto the planes dm."""
+    _, H2, W2, Nv = gyb.shape
+    t = start
+    while t < stop:
+        j, n = t // Nv, t % Nv
+        run = min(Nv - n, stop - t)
+        _output_adjoint_map(gyb, ((o * H2 + 2 * i) * W2 + 2 * j) * Nv + n, W2 * Nv, Nv,
+                            dm, o * row + t - start, 4 * plane, plane, run)
+        t += run
+
+
+@njit(cache=True)
+def _chunk_in_adjoint(dv, plane, row, c, i, start, stop, gxb):
+    """B dV Bᵀ of channel c from the planes dv, added onto each tile's patch of gxb."""
+    _, Hb, Wb, Nv = gxb.shape
+    t = start
+    while t < stop:
+        j, n = t // Nv, t % Nv
+        run = min(Nv - n, stop - t)
+        _input_adjoint_map(dv, c * row + t - start, 4 * plane, plane,
+                           gxb, ((c * Hb + 2 * i) * Wb + 2 * j) * Nv + n, Wb * Nv, Nv, run)
+        t += run
+
+
+@njit(cache=True)
+def _chunk_products(u, x, out, row, count):
+    """out[k, r, q] = Σ_c u[k, c, r] · x[k, c, q] on the planes, for q < count (rounded up to a
+    tile's positions; the rows have room) and r < u.shape[2] (a multiple of ROWS)."""
+    K, C, R = u.shape
+    block = VECTORS * (VECTOR_BYTES // x.itemsize)
+    for k in range(K):
+        xk, ok = x[k, :C * row].reshape(C, row), out[k, :R * row].reshape(R, row)
+        for q in range(0, count, block):
+            for r0 in range(0, R, ROWS):
+                _product_tile(xk, u[k], ok, q, r0)
+
+
+@njit(parallel=True, cache=True)
+def winograd_forward(xb, u, yb, chunk, parts):
+    """yb[o, 2i + a, 2j + b, n] = (Aᵀ M A)[a, b] with M[k] = Σ_c u[k, c, o] · V[k, c] of the tile
+    (i, j) of image n, V = Bᵀ d B of its patch in xb (C, Hb, Wb, Nv); yb is (O, 2·th, 2·tw, Nv),
+    u (16, C, R) with R a multiple of ROWS; ``chunk`` (tiles) a multiple of VECTORS · lanes."""
+    C, _, _, Nv = xb.shape
+    R = u.shape[2]
+    O, th, per_row = yb.shape[0], yb.shape[1] // 2, yb.shape[2] // 2 * Nv
+    line = 64 // xb.itemsize
+    row = chunk + line
+    vp, mp = _plane_length(C, row, line), _plane_length(R, row, line)
     for part in prange(parts):
-        acc = np.empty((Hb, Wb, Nv), gx.dtype)
-        for c in _share(C, parts, part):
-            acc[:] = 0
-            for i in range(th):
-                for j in range(tw):
-                    _input_adjoint_map(dv, c * L + (i * tw + j) * N, 4 * stride, stride,
-                                       acc, (2 * i * Wb + 2 * j) * Nv, Wb * Nv, Nv, Nv)
-            _batch_outer(acc[top:top + H, left:left + W], gx[:, c], 0)
+        v, m = np.zeros((16, vp), xb.dtype), np.zeros((16, mp), xb.dtype)
+        for i in _share(th, parts, part):
+            for start in range(0, per_row, chunk):
+                stop = min(per_row, start + chunk)
+                for c in range(C):
+                    _chunk_in(xb, c, i, start, stop, v, vp, row)
+                _chunk_products(u, v, m, row, stop - start)
+                for o in range(O):
+                    _chunk_out(m, mp, row, o, i, start, stop, yb)
+
+
+@njit(parallel=True, cache=True)
+def winograd_input_grad(gyb, ut, gxb, chunk, parts):
+    """gxb (C, Hb, Wb, Nv) = Σ over the tiles of B dV Bᵀ added onto the tile's patch (zeroed here
+    first), dV[k] = Σ_o ut[k, o, c] · dM[k, o], dM = A G Aᵀ for the 2x2 block G of gyb (O, 2·th,
+    2·tw, Nv) at the tile: the transpose of ``winograd_forward``. ut is (16, O, R), R a multiple of
+    ROWS. A tile's patch overlaps those of the tile rows next to it, so each part does its first
+    row after the others have done theirs (which needs parts <= th / 2)."""
+    C, _, _, Nv = gxb.shape
+    R = ut.shape[2]
+    O, th, per_row = gyb.shape[0], gyb.shape[1] // 2, gyb.shape[2] // 2 * Nv
+    line = 64 // gxb.itemsize
+    row = chunk + line
+    mp, vp = _plane_length(O, row, line), _plane_length(R, row, line)
+    for c in prange(C):
+        gxb[c] = 0
+    for first in (False, True):
+        for part in prange(parts):
+            dm, dv = np.zeros((16, mp), gxb.dtype), np.zeros((16, vp), gxb.dtype)
+            rows = _share(th, parts, part)
+            for i in rows:
+                if (i == rows.start) != first:
+                    continue
+                for start in range(0, per_row, chunk):
+                    stop = min(per_row, start + chunk)
+                    for o in range(O):
+                        _chunk_out_adjoint(gyb, o, i, start, stop, dm, mp, row)
+                    _chunk_products(ut, dm, dv, row, stop - start)
+                    for c in range(C):
+                        _chunk_in_adjoint(dv, vp, row, c, i, start, stop, gxb)
+
+
+@njit(parallel=True, cache=True)
+def winograd_weight_grad(gyb, xb, acc, chunk, parts):
+    """acc[part, k, r, 0, c] = Σ over the part's tiles of dM[k, r] · V[k, c] (dU[k] = dM[k] @ V[k]ᵀ),
+    dM from gyb and V from xb as in the kernels above; acc is zeroed here, its R and T axes
+    (acc.shape[2], acc.shape[4]) multiples of G_ROWS and TAPS."""
+    C, _, _, Nv = xb.shape
+    _, _, R, _, T = acc.shape
+    O, th, per_row = gyb.shape[0], gyb.shape[1] // 2, gyb.shape[2] // 2 * Nv
+    line = 64 // xb.itemsize
+    row = chunk + line
+    vp, mp = _plane_length(T, row, line), _plane_length(R, row, line)
+    shift = np.arange(T) * row     # tap t of the correlation reads row t of V[k]
+    for part in prange(parts):
+        a = acc[part]
+        a[...] = 0
+        v, dm = np.zeros((16, vp), xb.dtype), np.zeros((16, mp), xb.dtype)
+        for i in _share(th, parts, part):
+            for start in range(0, per_row, chunk):
+                stop = min(per_row, start + chunk)
+                for c in range(C):
+                    _chunk_in(xb, c, i, start, stop, v, vp, row)
+                for o in range(O):
+                    _chunk_out_adjoint(gyb, o, i, start, stop, dm, mp, row)
+                for k in range(16):
+                    gk = dm[k, :R * row].reshape(R, row)
+                    for r0 in range(0, R, G_ROWS):
+                        for t0 in range(0, T, TAPS):
+                            _correlate_tile(gk, v[k:k + 1], shift, a[k], 0, stop - start, r0, 0, t0)
 
 
 # ----------------------------------------------------------------------------- pointwise, pooling, sums

@@ -104,9 +104,9 @@ def test_conv_transpose2d_compiled_equals_numpy(rng, ran, stride, padding, outpu
         assert_close(ours, ref, n=10 * 18 * 20, what=what)
 
 
-@pytest.mark.parametrize("kernel", ["conv_grid", "winograd_products"])
+@pytest.mark.parametrize("kernel", ["conv_grid", "winograd_forward"])
 def test_conv2d_compiled_float64_is_exact_to_rounding(rng, ran, monkeypatch, kernel):
-    if kernel == "winograd_products":   # Winograd's algorithm for this small layer too
+    if kernel == "winograd_forward":   # Winograd's algorithm for this small layer too
         monkeypatch.setattr(conv_winograd, "MIN_CHANNEL_RATIO", 0)
     x, w = rng.standard_normal((11, 5, 24, 23)), rng.standard_normal((6, 5, 3, 3))
     numpy_path, compiled_path = both_paths(lambda x, w: F.conv2d(x, w, padding=1), x, w)
@@ -117,50 +117,60 @@ def test_conv2d_compiled_float64_is_exact_to_rounding(rng, ran, monkeypatch, ker
 
 
 WINOGRAD = [  # (N, C, O, H, W, padding): odd output sizes (half tiles), batches that are not a
-    # multiple of the lanes (each transform's vector runs over into the next tile), odd channels
+    # multiple of the lanes, odd channels, one row of tiles and rows enough for two threads
     (17, 5, 7, 9, 11, 1),
     (1, 3, 4, 6, 6, 0),
     (3, 33, 6, 7, 8, (2, 0)),
     (20, 8, 12, 14, 14, 2),
+    (2, 4, 5, 4, 9, 0),
 ]
+
+
+def winograd_run(rng, ran, N, C, O, H, W, padding, dtype=np.float32):
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    w = rng.standard_normal((O, C, 3, 3)).astype(dtype)
+    b = rng.standard_normal(O).astype(dtype)
+    numpy_path, compiled_path = both_paths(lambda x, w, b: F.conv2d(x, w, b, padding=padding), x, w, b)
+    assert {"winograd_pack", "winograd_forward", "winograd_unpack", "winograd_input_grad",
+            "winograd_weight_grad"} <= set(ran) and "conv_grid" not in ran
+    return numpy_path, compiled_path
 
 
 @pytest.mark.parametrize("N, C, O, H, W, padding", WINOGRAD)
 def test_winograd_equals_numpy(rng, ran, monkeypatch, N, C, O, H, W, padding):
     monkeypatch.setattr(conv_winograd, "MIN_CHANNEL_RATIO", 0)   # Winograd for these small layers too
-    x = rng.standard_normal((N, C, H, W)).astype(np.float32)
-    w = rng.standard_normal((O, C, 3, 3)).astype(np.float32)
-    b = rng.standard_normal(O).astype(np.float32)
-    numpy_path, compiled_path = both_paths(lambda x, w, b: F.conv2d(x, w, b, padding=padding), x, w, b)
-    assert {"winograd_input", "winograd_products", "winograd_output", "winograd_output_adjoint",
-            "winograd_input_adjoint", "winograd_correlate"} <= set(ran) and "conv_grid" not in ran
+    numpy_path, compiled_path = winograd_run(rng, ran, N, C, O, H, W, padding)
     assert_conv_results_close(compiled_path, numpy_path, 9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_winograd_in_chunks_smaller_than_a_position(rng, ran, monkeypatch, dtype):
+    """Chunks of one register tile's tiles (32 float32 or 16 float64), so that a chunk ends
+    inside the 48 images of a position and rows of tiles take several chunks."""
+    monkeypatch.setattr(conv_winograd, "MIN_CHANNEL_RATIO", 0)
+    monkeypatch.setattr(conv_winograd, "_CHUNK_BYTES", 0)
+    numpy_path, compiled_path = winograd_run(rng, ran, 37, 6, 9, 10, 13, 1, dtype)
+    if dtype == np.float32:
+        assert_conv_results_close(compiled_path, numpy_path, 9)
+    else:
+        for ours, ref in zip(compiled_path, numpy_path):
+            np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-10)
 
 
 @pytest.mark.parametrize("shape, O, k, taken", [
     ((100, 64, 8, 8), 64, 3, True),         # DeepConvNet's last layers
     ((100, 32, 8, 8), 64, 3, True),
-    ((100, 16, 28, 28), 16, 3, False),      # few channels: the transforms cost more than they save
-    ((100, 32, 14, 14), 32, 3, False),      # even
+    ((100, 32, 14, 14), 32, 3, True),
+    ((100, 16, 14, 14), 32, 3, True),       # C·O / (C + O) = 10.7
+    ((100, 16, 28, 28), 16, 3, False),      # 8: the transforms cost more than they save
+    ((100, 1, 28, 28), 16, 3, False),
     ((64, 32, 26, 26), 64, 3, True),        # the PyTorch-tutorial CNN's second layer
-    ((64, 64, 28, 28), 64, 3, True),
     ((100, 64, 8, 8), 64, 5, False),        # not a 3x3 kernel
 ])
 def test_winograd_taken_where_it_pays(shape, O, k, taken):
     from nnscratch.functional.conv import _Geometry
     geo = _Geometry(shape, (O, shape[1], k, k), (1, 1), (1, 1, 1, 1), (1, 1), 1)
     assert (conv_winograd.winograd_for(geo, np.float32) is not None) is taken
-
-
-@pytest.mark.parametrize("N, OH, OW", [(3, 6, 8), (17, 9, 11), (100, 8, 8), (64, 24, 24)])
-def test_winograd_rows_leave_room_for_the_last_vector(N, OH, OW):
-    # each transform writes a whole vector of images per tile, running past the last tile by up to
-    # lanes - 1 values: a row must hold them, or the next channel's row (another thread's) is hit
-    from nnscratch.functional.conv import _Geometry
-    for dtype in (np.float32, np.float64):
-        plan = conv_winograd.Winograd(_Geometry((N, 4, OH, OW), (4, 4, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1), dtype)
-        line = 64 // np.dtype(dtype).itemsize
-        assert plan.L >= plan.th * plan.tw * N + line and plan.L >= plan.width and (plan.L // line) % 2 == 1
 
 
 def test_compiled_path_is_taken_for_stride_1_only(rng, monkeypatch):

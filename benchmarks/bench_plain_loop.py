@@ -1,6 +1,6 @@
 """Training steps in the user's own loop, nnscratch vs PyTorch in the same run.
 
-    python benchmarks/bench_plain_loop.py [WORKLOAD ...] [--steps N] [--repeats 7]
+    python benchmarks/bench_plain_loop.py [WORKLOAD ...] [--seconds 1] [--steps N] [--repeats 7]
 
 Each step is what every PyTorch tutorial writes, on one graph and no ``fit`` / DataParallel:
 
@@ -19,7 +19,10 @@ outputs are checked equal before timing). Each side runs in its own process, as 
 would (nnscratch's never imports torch; in one process the two would share OpenMP's thread pool
 and its settings), PyTorch on BENCH_THREADS (default 2) threads, nnscratch as it comes (with the
 compiled kernels when numba is installed; NNSCRATCH_COMPILED=0 for NumPy alone). The sides take
-turns, with a pause before each switch; reported: ms per step, the best mean over the repeats,
+turns, with a pause before each switch, each timed run as many steps (one untimed first) as last
+about --seconds on both sides (the first steps after a pause are slower, on both sides: runs of
+0.15 s made LeNet-5 look 1.3-1.9x slower than PyTorch, runs of 200 steps 0.93x); reported: ms per
+step, the best mean over the repeats,
 the ratio nnscratch / PyTorch (below 1: nnscratch is faster) as the median over the repeats of
 the ratio of the two runs made one after the other, its range, and each process's peak resident
 memory (VmHWM). nnscratch's process is a user's script: malloc's settings change at the first
@@ -27,6 +30,7 @@ backward() (``backend.keep_freed_memory``; NNSCRATCH_MALLOC_TUNING=0: never).
 """
 
 import argparse
+import math
 import multiprocessing as mp
 import time
 
@@ -34,16 +38,16 @@ import numpy as np
 from common import best_time, import_torch, nnscratch_training_step, torch_training_step, torch_twin
 
 WORKLOADS = {
-    # name: (builder name, builder options, batch size, default steps per timed run)
-    "simple-cnn": ("simple_cnn", {}, 100, 20),
-    "deep-cnn": ("deep_cnn", {}, 100, 5),
-    "tutorial-cnn": ("tutorial_cnn", {}, 64, 10),
-    "lenet5": ("lenet5", {}, 100, 20),
-    "vgg": ("vgg", {}, 100, 3),
-    "resnet": ("resnet", {}, 100, 3),
-    "lstm": ("row_lstm", {"cell": "lstm"}, 100, 30),
-    "gru": ("row_lstm", {"cell": "gru"}, 100, 30),
-    "mlp": ("mlp", {"sizes": [784, 256, 256, 10], "dropout": 0.2}, 128, 100),
+    # name: (builder name, builder options, batch size)
+    "simple-cnn": ("simple_cnn", {}, 100),
+    "deep-cnn": ("deep_cnn", {}, 100),
+    "tutorial-cnn": ("tutorial_cnn", {}, 64),
+    "lenet5": ("lenet5", {}, 100),
+    "vgg": ("vgg", {}, 100),
+    "resnet": ("resnet", {}, 100),
+    "lstm": ("row_lstm", {"cell": "lstm"}, 100),
+    "gru": ("row_lstm", {"cell": "gru"}, 100),
+    "mlp": ("mlp", {"sizes": [784, 256, 256, 10], "dropout": 0.2}, 128),
 }
 
 
@@ -59,7 +63,7 @@ def build(name, seed=0):
     """The workload's nnscratch network (seeded), a fixed input batch and labels."""
     import nnscratch as ns
     from nnscratch import models
-    arch, options, batch, _ = WORKLOADS[name]
+    arch, options, batch = WORKLOADS[name]
     ns.manual_seed(seed)
     model = tutorial_cnn() if arch == "tutorial_cnn" else models.build_model({"arch": arch, **options})
     rng = np.random.default_rng(seed)
@@ -94,7 +98,7 @@ def side(name, which, conn):
         check_twins(torch, model, twin, x)
         step = torch_training_step(torch, twin, x, t)
     step()  # warm up (and compile what is compiled)
-    conn.send("ready")
+    conn.send(best_time(step, 3, 1))  # ready: about how long a step takes
     while (steps := conn.recv()) is not None:
         conn.send(best_time(step, steps, 1))
     with open("/proc/self/status") as status:  # this process's own peak, torch never loaded on our side
@@ -105,14 +109,14 @@ def start(name, which):
     parent, child = mp.get_context("spawn").Pipe()
     process = mp.get_context("spawn").Process(target=side, args=(name, which, child))
     process.start()
-    assert parent.recv() == "ready"
-    return process, parent
+    return process, parent, parent.recv()
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workloads", nargs="*", default=list(WORKLOADS), help=", ".join(WORKLOADS))
-    parser.add_argument("--steps", type=int, help="steps per timed run (default: per workload, about 1 s)")
+    parser.add_argument("--seconds", type=float, default=1.0, help="about how long a timed run lasts")
+    parser.add_argument("--steps", type=int, help="steps per timed run (default: as many as last --seconds)")
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per side")
     parser.add_argument("--pause", type=float, default=0.5, help="seconds of rest before each switch of side")
     args = parser.parse_args()
@@ -122,16 +126,17 @@ def main():
     has_torch = import_torch() is not None
     print(f"{'workload':<13} {'nnscratch ms':>12} {'PyTorch ms':>11} {'ratio':>6}  {'range':<11}  peak MB (ns / torch)")
     for name in args.workloads:
-        steps = args.steps or WORKLOADS[name][3]
         sides = {which: start(name, which) for which in (["nnscratch", "PyTorch"] if has_torch else ["nnscratch"])}
+        step_time = np.mean([seconds for _, _, seconds in sides.values()])
+        steps = args.steps or max(3, math.ceil(args.seconds / step_time))
         runs = {which: [] for which in sides}
         for _ in range(args.repeats):
-            for which, (_, conn) in sides.items():
+            for which, (_, conn, _) in sides.items():
                 time.sleep(args.pause)
                 conn.send(steps)
                 runs[which].append(conn.recv())
         peaks = []
-        for process, conn in sides.values():
+        for process, conn, _ in sides.values():
             conn.send(None)
             peaks.append(conn.recv())
             process.join()

@@ -20,9 +20,9 @@ would (nnscratch's never imports torch; in one process the two would share OpenM
 and its settings), PyTorch on BENCH_THREADS (default 2) threads, nnscratch as it comes (with the
 compiled kernels when numba is installed; NNSCRATCH_COMPILED=0 for NumPy alone). The sides take
 turns, with a pause before each switch, each timed run as many steps (one untimed first) as last
-about --seconds on both sides (the first steps after a pause are slower, on both sides: runs of
-0.15 s made LeNet-5 look 1.3-1.9x slower than PyTorch, runs of 200 steps 0.93x); reported: ms per
-step, the best mean over the repeats,
+about --seconds on both sides: the first steps after a pause are slower, on both sides (with 20
+steps a run, 0.15 s, LeNet-5 came out at 1.44x PyTorch's time, with 200 at 0.89x; see
+benchmarks/README.md). Reported: ms per step, the best mean over the repeats,
 the ratio nnscratch / PyTorch (below 1: nnscratch is faster) as the median over the repeats of
 the ratio of the two runs made one after the other, its range, and each process's peak resident
 memory (VmHWM). nnscratch's process is a user's script: malloc's settings change at the first

@@ -79,6 +79,7 @@ class Winograd:
         return min(max(self.block, tiles // self.block * self.block), _round_up(self.tw * self.Nv, self.block))
 
     def _pack(self, x, channels, rows, cols, top, left, sums=None):
+        """x (N, channels, h, w) placed at (top, left) of (channels, rows, cols, Nv), zeros elsewhere."""
         xb = take_array((channels, rows, cols, self.Nv), self.dtype)
         sums = np.empty(0, self.dtype) if sums is None else sums
         compiled.run("winograd_pack", x, xb, top, left, sums)
@@ -94,6 +95,8 @@ class Winograd:
         return self._pack(gy, gy.shape[1], 2 * self.th, 2 * self.tw, 0, 0, sums)
 
     def _unpack(self, xb, shape, top, left, shift):
+        """The images (N, C, h, w) = ``shape`` read off xb from (top, left), plus shift[c]; xb goes
+        back to the array pool."""
         out = np.empty(shape, self.dtype)
         compiled.run("winograd_unpack", xb, out, top, left, shift)
         give_arrays(xb)

@@ -400,8 +400,8 @@ def keep_freed_memory():
     Otherwise each large NumPy temporary (activations, gradients, a convolution's im2col matrix:
     megabytes per layer) is unmapped when freed and page-faulted in again at the next step, which
     made such steps up to 10x slower here (measured: 2.1 ms vs 0.21 ms for two elementwise ops on
-    a 5 MB array) and a DeepConvNet training step 1.4 times slower
-    (``benchmarks/bench_plain_loop.py``, docs/performance.md).
+    a 5 MB array) and a DeepConvNet training step about 1.5 times slower (1.60x PyTorch's time
+    against 1.06-1.08x: ``benchmarks/bench_plain_loop.py``, benchmarks/README.md).
 
     The setting is process-wide, so importing nnscratch leaves malloc alone: the first
     ``backward()`` of a process calls this (the process trains: every later step gains), and so

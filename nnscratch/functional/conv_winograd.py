@@ -105,8 +105,10 @@ class Winograd:
     def _weights(self, w, rows):
         """U (16, C, rows): G w[o, c] Gᵀ per channel pair, element (α, β) at 4α + β, the columns
         o >= O zero (``rows`` a multiple of the kernels' ROWS)."""
-        u = np.zeros((16, w.shape[1], rows), self.dtype)
-        u[:, :, :w.shape[0]] = (w.reshape(-1, 9) @ _GG.T.astype(self.dtype)).reshape(w.shape[0], w.shape[1], 16).T
+        O, C = w.shape[:2]
+        u = np.zeros((16, C, rows), self.dtype)
+        taps_first = w.transpose(2, 3, 1, 0).reshape(9, C * O)          # w[o, c, i, j] at [3i + j, c·O + o]
+        u[:, :, :O] = (_GG.astype(self.dtype) @ taps_first).reshape(16, C, O)
         return u
 
     def forward(self, xb, w, b):
@@ -135,5 +137,6 @@ class Winograd:
         R, T = _round_up(geo.O, k.G_ROWS), _round_up(geo.C, k.TAPS)
         acc = np.empty((_parts(), 16, R, 1, T), self.dtype)
         compiled.run("winograd_weight_grad", gyb, xb, acc, _round_up(self.tw * self.Nv, self.block), _parts())
-        du = acc.sum(axis=0)[:, :geo.O, 0, :geo.C].transpose(1, 2, 0)                   # (O, C, 16)
-        return (du.reshape(-1, 16) @ _GG.astype(self.dtype)).reshape(geo.O, geo.C, 3, 3)
+        du = acc.sum(axis=0)[:, :geo.O, 0, :geo.C].reshape(16, geo.O * geo.C)        # dU[k][o, c] at [k, o·C + c]
+        gw = (_GG.T.astype(self.dtype) @ du).reshape(3, 3, geo.O, geo.C)
+        return np.ascontiguousarray(gw.transpose(2, 3, 0, 1))

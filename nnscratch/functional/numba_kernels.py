@@ -410,12 +410,11 @@ def winograd_pack(x, xb, top, left, sums):
     for c in prange(C):
         xb[c] = 0
         _batch_inner(x[:, c], xb[c, top:top + H, left:left + W])
-        if sums.shape[0] == C:
+        if sums.shape[0] == C:  # summed from xb[c], just written (in the cache) and zero elsewhere
+            flat = xb[c].reshape(-1)
             s = 0.0
-            for n in range(N):
-                for h in range(H):
-                    for w in range(W):
-                        s += x[n, c, h, w]
+            for i in range(flat.size):
+                s += flat[i]
             sums[c] = s
 
 

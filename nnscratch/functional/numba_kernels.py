@@ -435,55 +435,33 @@ def _plane_length(rows, row, line):
     return n + (line if (n // line) % 2 == 0 else 2 * line)
 
 
+# what ``_chunk_map`` computes
+TO_V, FROM_M, TO_DM, FROM_DV = 0, 1, 2, 3
+
+
 @njit(cache=True)
-def _chunk_in(xb, c, i, start, stop, v, plane, row):
-    """V = Bᵀ d B of channel c for the tiles start <= t < stop of tile row i, onto the planes v."""
-    _, Hb, Wb, Nv = xb.shape
+def _chunk_map(which, image, ch, i, start, stop, planes, plane, row):
+    """One transform of channel ``ch`` for the tiles start <= t < stop of tile row i, between an
+    image laid out batch innermost and the chunk's planes (row ``ch``, column t - start):
+    TO_V: V = Bᵀ d B of each tile's 4x4 patch d of image (C, Hb, Wb, Nv);
+    FROM_M: Y = Aᵀ M A written to each tile's 2x2 block of image (O, 2·th, 2·tw, Nv);
+    TO_DM: dM = A G Aᵀ of each tile's 2x2 block G of image, the transpose of FROM_M;
+    FROM_DV: B dV Bᵀ added onto each tile's patch of image, the transpose of TO_V."""
+    _, H, W, Nv = image.shape
     t = start
     while t < stop:  # a run of tiles at one position j: consecutive images
         j, n = t // Nv, t % Nv
         run = min(Nv - n, stop - t)
-        _input_map(xb, ((c * Hb + 2 * i) * Wb + 2 * j) * Nv + n, Wb * Nv, Nv,
-                   v, c * row + t - start, 4 * plane, plane, run)
-        t += run
-
-
-@njit(cache=True)
-def _chunk_out(m, plane, row, o, i, start, stop, yb):
-    """Y = Aᵀ M A of output channel o from the planes m, into yb (O, 2·th, 2·tw, Nv)."""
-    _, H2, W2, Nv = yb.shape
-    t = start
-    while t < stop:
-        j, n = t // Nv, t % Nv
-        run = min(Nv - n, stop - t)
-        _output_map(m, o * row + t - start, 4 * plane, plane,
-                    yb, ((o * H2 + 2 * i) * W2 + 2 * j) * Nv + n, W2 * Nv, Nv, run)
-        t += run
-
-
-@njit(cache=True)
-def _chunk_out_adjoint(gyb, o, i, start, stop, dm, plane, row):
-    """dM = A G Aᵀ of output channel o for the 2x2 blocks G of gyb, onto the planes dm."""
-    _, H2, W2, Nv = gyb.shape
-    t = start
-    while t < stop:
-        j, n = t // Nv, t % Nv
-        run = min(Nv - n, stop - t)
-        _output_adjoint_map(gyb, ((o * H2 + 2 * i) * W2 + 2 * j) * Nv + n, W2 * Nv, Nv,
-                            dm, o * row + t - start, 4 * plane, plane, run)
-        t += run
-
-
-@njit(cache=True)
-def _chunk_in_adjoint(dv, plane, row, c, i, start, stop, gxb):
-    """B dV Bᵀ of channel c from the planes dv, added onto each tile's patch of gxb."""
-    _, Hb, Wb, Nv = gxb.shape
-    t = start
-    while t < stop:
-        j, n = t // Nv, t % Nv
-        run = min(Nv - n, stop - t)
-        _input_adjoint_map(dv, c * row + t - start, 4 * plane, plane,
-                           gxb, ((c * Hb + 2 * i) * Wb + 2 * j) * Nv + n, Wb * Nv, Nv, run)
+        at = ((ch * H + 2 * i) * W + 2 * j) * Nv + n     # the tile's patch or block in image
+        p = ch * row + t - start                        # its values on the planes
+        if which == TO_V:
+            _input_map(image, at, W * Nv, Nv, planes, p, 4 * plane, plane, run)
+        elif which == FROM_M:
+            _output_map(planes, p, 4 * plane, plane, image, at, W * Nv, Nv, run)
+        elif which == TO_DM:
+            _output_adjoint_map(image, at, W * Nv, Nv, planes, p, 4 * plane, plane, run)
+        else:
+            _input_adjoint_map(planes, p, 4 * plane, plane, image, at, W * Nv, Nv, run)
         t += run
 
 
@@ -517,10 +495,10 @@ def winograd_forward(xb, u, yb, chunk, parts):
             for start in range(0, per_row, chunk):
                 stop = min(per_row, start + chunk)
                 for c in range(C):
-                    _chunk_in(xb, c, i, start, stop, v, vp, row)
+                    _chunk_map(TO_V, xb, c, i, start, stop, v, vp, row)
                 _chunk_products(u, v, m, row, stop - start)
                 for o in range(O):
-                    _chunk_out(m, mp, row, o, i, start, stop, yb)
+                    _chunk_map(FROM_M, yb, o, i, start, stop, m, mp, row)
 
 
 @njit(parallel=True, cache=True)
@@ -548,10 +526,10 @@ def winograd_input_grad(gyb, ut, gxb, chunk, parts):
                 for start in range(0, per_row, chunk):
                     stop = min(per_row, start + chunk)
                     for o in range(O):
-                        _chunk_out_adjoint(gyb, o, i, start, stop, dm, mp, row)
+                        _chunk_map(TO_DM, gyb, o, i, start, stop, dm, mp, row)
                     _chunk_products(ut, dm, dv, row, stop - start)
                     for c in range(C):
-                        _chunk_in_adjoint(dv, vp, row, c, i, start, stop, gxb)
+                        _chunk_map(FROM_DV, gxb, c, i, start, stop, dv, vp, row)
 
 
 @njit(parallel=True, cache=True)
@@ -574,9 +552,9 @@ def winograd_weight_grad(gyb, xb, acc, chunk, parts):
             for start in range(0, per_row, chunk):
                 stop = min(per_row, start + chunk)
                 for c in range(C):
-                    _chunk_in(xb, c, i, start, stop, v, vp, row)
+                    _chunk_map(TO_V, xb, c, i, start, stop, v, vp, row)
                 for o in range(O):
-                    _chunk_out_adjoint(gyb, o, i, start, stop, dm, mp, row)
+                    _chunk_map(TO_DM, gyb, o, i, start, stop, dm, mp, row)
                 for k in range(16):
                     gk = dm[k, :R * row].reshape(R, row)
                     for r0 in range(0, R, G_ROWS):

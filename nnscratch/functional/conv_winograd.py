@@ -71,12 +71,13 @@ class Winograd:
         self.th, self.tw = -(-geo.OH // 2), -(-geo.OW // 2)
         self.Nv = _round_up(geo.N, k.lanes(dtype))
         self.block = k.VECTORS * k.lanes(dtype)
+        self.row_tiles = _round_up(self.tw * self.Nv, self.block)   # a row of tiles, in whole register tiles
 
     def _chunk(self, rows):
         """Tiles per chunk, for 16 planes of ``rows`` rows in all (the input's and the output's):
         about _CHUNK_BYTES of them, a whole number of register tiles, at most a row of tiles."""
         tiles = _CHUNK_BYTES // (16 * rows * self.dtype.itemsize)
-        return min(max(self.block, tiles // self.block * self.block), _round_up(self.tw * self.Nv, self.block))
+        return min(max(self.block, tiles // self.block * self.block), self.row_tiles)
 
     def _pack(self, x, channels, rows, cols, top, left, sums=None):
         """x (N, channels, h, w) placed at (top, left) of (channels, rows, cols, Nv), zeros elsewhere."""
@@ -136,7 +137,7 @@ class Winograd:
         k, geo = compiled.kernels(), self.geo
         R, T = _round_up(geo.O, k.G_ROWS), _round_up(geo.C, k.TAPS)
         acc = np.empty((_parts(), 16, R, 1, T), self.dtype)
-        compiled.run("winograd_weight_grad", gyb, xb, acc, _round_up(self.tw * self.Nv, self.block), _parts())
+        compiled.run("winograd_weight_grad", gyb, xb, acc, self.row_tiles, _parts())
         du = acc.sum(axis=0)[:, :geo.O, 0, :geo.C].reshape(16, geo.O * geo.C)        # dU[k][o, c] at [k, o·C + c]
         gw = (_GG.T.astype(self.dtype) @ du).reshape(3, 3, geo.O, geo.C)
         return np.ascontiguousarray(gw.transpose(2, 3, 0, 1))

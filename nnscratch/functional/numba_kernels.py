@@ -406,7 +406,7 @@ def _batch_outer(planes, out, shift):
 def winograd_pack(x, xb, top, left, sums):
     """xb[c, top + h, left + w, n] = x[n, c, h, w] and zero elsewhere: x (N, C, H, W) batch
     innermost and padded. When sums has C entries, also sums[c] = Σ x[:, c] (a bias gradient)."""
-    N, C, H, W = x.shape
+    _, C, H, W = x.shape
     for c in prange(C):
         xb[c] = 0
         _batch_inner(x[:, c], xb[c, top:top + H, left:left + W])

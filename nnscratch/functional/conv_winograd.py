@@ -79,21 +79,21 @@ class Winograd:
         tiles = _CHUNK_BYTES // (16 * rows * self.dtype.itemsize)
         return min(max(self.block, tiles // self.block * self.block), self.row_tiles)
 
-    def _pack(self, x, channels, rows, cols, top, left, sums=None):
-        """x (N, channels, h, w) placed at (top, left) of (channels, rows, cols, Nv), zeros elsewhere."""
-        xb = take_array((channels, rows, cols, self.Nv), self.dtype)
+    def _pack(self, x, rows, cols, top, left, sums=None):
+        """x (N, C, h, w) placed at (top, left) of (C, rows, cols, Nv), zeros elsewhere."""
+        xb = take_array((x.shape[1], rows, cols, self.Nv), self.dtype)
         sums = np.empty(0, self.dtype) if sums is None else sums
         compiled.run("winograd_pack", x, xb, top, left, sums)
         return xb
 
     def image(self, x):
         """x (N, C, H, W) batch innermost and zero-padded: (C, 2·th + 2, 2·tw + 2, Nv)."""
-        return self._pack(x, x.shape[1], 2 * self.th + 2, 2 * self.tw + 2, self.geo.pt, self.geo.pl)
+        return self._pack(x, 2 * self.th + 2, 2 * self.tw + 2, self.geo.pt, self.geo.pl)
 
     def gradient(self, gy, sums=None):
         """dL/dy (N, O, OH, OW) batch innermost, zero beyond its edge: (O, 2·th, 2·tw, Nv); ``sums``
         (O,), if given, receives Σ dL/dy[:, o] (the bias gradient)."""
-        return self._pack(gy, gy.shape[1], 2 * self.th, 2 * self.tw, 0, 0, sums)
+        return self._pack(gy, 2 * self.th, 2 * self.tw, 0, 0, sums)
 
     def _unpack(self, xb, shape, top, left, shift):
         """The images (N, C, h, w) = ``shape`` read off xb from (top, left), plus shift[c]; xb goes
